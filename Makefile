@@ -1,0 +1,94 @@
+# Developer entry points for the osg_htc.site collection.
+#
+#   make test    lint, sanity, unit tests and the build check (what CI runs)
+#   make demo    run the collection's preflight playbook on this machine
+#
+# Every target installs what it needs: a virtualenv in .venv with the pinned
+# tools of requirements-dev.txt (constraints.txt pins the rest of the tree).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.installed
+
+# Playbooks run from this checkout find the collection through ansible.cfg's
+# collections_path, where this link makes the checkout osg_htc.site.
+COLLECTION_LINK := .cache/collections/ansible_collections/osg_htc/site
+# ansible-test wants the collection at ansible_collections/<ns>/<name>: sanity
+# runs on a copy of the tracked and new files laid out that way.
+SANITY_ROOT := build/sanity
+SANITY_TREE := $(SANITY_ROOT)/ansible_collections/osg_htc/site
+# Where ansible-test looks for the pip bootstrap script it cannot download here.
+ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+DIST := build/dist
+# Real interpreters (not pyenv shims, which fail for versions not selected) so
+# ansible-test can check module code on every Python version it targets.
+EXTRA_PYTHON_PATH := $(subst $(eval) ,:,$(wildcard $(HOME)/.pyenv/versions/3.*/bin))
+
+.PHONY: help test lint unit sanity build build-check demo changelog constraints clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV_STAMP): requirements-dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../../.. $@
+
+test: lint sanity unit build-check  ## Everything CI runs
+	@echo "make test: all checks passed"
+
+lint: $(VENV_STAMP)  ## ruff, yamllint, ansible-lint, argument specs, changelog fragments
+	$(BIN)/ruff format --check --diff .
+	$(BIN)/ruff check .
+	$(BIN)/yamllint --strict .
+	$(BIN)/python tools/check_argument_specs.py roles
+	$(BIN)/antsibull-changelog lint
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/ansible-lint
+
+unit: $(VENV_STAMP)  ## pytest unit tests with coverage
+	$(BIN)/python -m pytest tests/unit \
+		--cov=ansible_collections.osg_htc.site.plugins --cov-report=term-missing:skip-covered
+
+sanity: $(VENV_STAMP)  ## ansible-test sanity on a copy laid out as ansible_collections/osg_htc/site
+	rm -rf $(SANITY_ROOT)
+	mkdir -p $(SANITY_TREE)
+	git ls-files --cached --others --exclude-standard --deduplicate -z \
+		| tar --null --files-from=- --ignore-failed-read -cf - | tar -xf - -C $(SANITY_TREE)
+	# A repository of its own: inside this checkout's (where build/ is ignored)
+	# ansible-test would list no files at all.
+	cd $(SANITY_TREE) && git init --quiet && git add --all
+	install -D -m 0644 tools/ansible_test_get_pip.py $(ANSIBLE_TEST_GET_PIP)
+	cd $(SANITY_TREE) && PATH=$(abspath $(BIN)):$(EXTRA_PYTHON_PATH):$$PATH ansible-test sanity --local --color no
+
+build: $(VENV_STAMP)  ## Build the collection tarball into build/dist
+	rm -rf $(DIST)
+	$(BIN)/ansible-galaxy collection build --output-path $(DIST) .
+
+build-check: build  ## Build, then check the tarball holds no test, lab or CI files
+	$(BIN)/python tools/check_build.py $(DIST)/osg_htc-site-*.tar.gz
+
+demo: $(VENV_STAMP) $(COLLECTION_LINK)  ## Audit this machine with the preflight playbook (check mode)
+	$(BIN)/ansible-playbook playbooks/preflight.yml --check
+
+changelog: $(VENV_STAMP)  ## Render CHANGELOG.rst from the fragments (release time)
+	$(BIN)/antsibull-changelog release
+
+constraints:  ## Re-pin the whole tool tree after changing requirements-dev.txt
+	rm -rf build/constraints-venv
+	$(PYTHON) -m venv build/constraints-venv
+	build/constraints-venv/bin/python -m pip install --quiet -r requirements-dev.txt
+	build/constraints-venv/bin/python -m pip freeze --exclude pip --exclude setuptools > constraints.txt
+	rm -rf build/constraints-venv
+
+clean:  ## Remove build output, caches and the virtualenv
+	rm -rf build .cache .venv .pytest_cache .ruff_cache .coverage

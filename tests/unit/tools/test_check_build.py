@@ -1,0 +1,43 @@
+"""tools/check_build.py on small tarballs made in a temporary directory."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import tarfile
+from pathlib import Path
+
+TOOL = Path(__file__).resolve().parents[3] / "tools" / "check_build.py"
+_spec = importlib.util.spec_from_file_location("check_build", TOOL)
+check_build = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(check_build)
+
+SHIPPED = ["MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime.yml", "plugins/filter/x.py"]
+
+
+def make_tarball(tmp_path: Path, names: list[str]) -> str:
+    path = tmp_path / "osg_htc-site-0.1.0.tar.gz"
+    with tarfile.open(path, "w:gz") as tarball:
+        for name in names:
+            info = tarfile.TarInfo(name)
+            info.size = 1
+            tarball.addfile(info, io.BytesIO(b"x"))
+    return str(path)
+
+
+def test_clean_artifact_passes(tmp_path):
+    assert check_build.main(["x", make_tarball(tmp_path, SHIPPED)]) == 0
+
+
+def test_test_and_lab_files_are_refused(tmp_path, capsys):
+    path = make_tarball(tmp_path, [*SHIPPED, "tests/unit/test_a.py", "molecule/lab/molecule.yml", ".ci/run"])
+    assert check_build.main(["x", path]) == 1
+    err = capsys.readouterr().err
+    assert "tests/unit/test_a.py: must not be shipped" in err
+    assert "molecule/lab/molecule.yml: must not be shipped" in err
+    assert ".ci/run: must not be shipped" in err
+
+
+def test_missing_manifest_is_reported(tmp_path):
+    problems = check_build.check(make_tarball(tmp_path, SHIPPED[1:]))
+    assert problems == ["MANIFEST.json: missing"]

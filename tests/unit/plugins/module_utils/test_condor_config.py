@@ -1,0 +1,362 @@
+# Copyright: Contributors to the osg_htc.site collection
+# SPDX-License-Identifier: Apache-2.0
+"""Tests for _condor_config against HTCondor's real parser (the ``htcondor`` wheel in this venv).
+
+The wheel ships no ``condor_config_val`` binary, so the fallback path is driven
+by small executables written into tmp_path that stand in for it and parse with
+the same wheel (see ``_CONFIG_VAL_DOUBLE``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import (
+    NO_CLASSAD_PARSER,
+    NO_PARSER,
+    ConfigCheck,
+    check_classad_expression,
+    check_classad_expressions,
+    check_config_file,
+    check_config_text,
+    parse_error_summary,
+)
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("htcondor2") is None, reason="the htcondor wheel (htcondor2, classad2) is not installed"
+)
+
+# STANDS IN FOR HTCondor's condor_config_val, which the htcondor wheel does not
+# ship and which cannot be installed here. It loads the config named by
+# CONDOR_CONFIG with the wheel's real parser (a syntax error makes the import
+# print "Configuration Error ..." and exit 1, as condor_config_val does) and
+# mimics condor_config_val's output: the value on stdout, or "Not defined: NAME"
+# on stderr with exit status 1. {prelude} lets a double imitate
+# condor_ce_config_val, which forces its own CONDOR_CONFIG.
+_CONFIG_VAL_DOUBLE = """#!{python}
+# STANDS IN FOR HTCondor's condor_config_val (not shipped by the htcondor wheel); test double only.
+import os, sys
+{prelude}
+import htcondor2
+value = htcondor2.param.get(sys.argv[1])
+if value is None:
+    sys.stderr.write("Not defined: %s\\n" % sys.argv[1].upper())
+    sys.exit(1)
+print(value)
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def python_without_bindings(tmp_path_factory) -> str:
+    """An interpreter in which ``import htcondor2`` raises ImportError."""
+    candidates = ["/usr/bin/python3"]
+    venv = tmp_path_factory.mktemp("nobindings") / "venv"
+    if subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=False).returncode == 0:
+        candidates.append(str(venv / "bin" / "python"))
+    for python in candidates:
+        if os.access(python, os.X_OK):
+            probe = subprocess.run([python, "-c", "import htcondor2"], capture_output=True, check=False)
+            if probe.returncode != 0 and b"ModuleNotFoundError" in probe.stderr:
+                return python
+    pytest.skip("no Python interpreter without the HTCondor bindings is available")
+
+
+@pytest.fixture
+def doubles(tmp_path, monkeypatch) -> Path:
+    """A bin dir on PATH holding fake_condor_config_val and fake_condor_ce_config_val."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    ce_config = write(tmp_path, "ce_condor_config", "A = from-the-ce-config\n")
+    for name, prelude in (
+        ("fake_condor_config_val", ""),
+        ("fake_condor_ce_config_val", f"os.environ['CONDOR_CONFIG'] = {str(ce_config)!r}"),
+    ):
+        script = write(bindir, name, _CONFIG_VAL_DOUBLE.format(python=sys.executable, prelude=prelude))
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    return bindir
+
+
+GOOD = "A = x\nB = $(A)/y\nJOB_ROUTER_ROUTE_X @=jrt\n  UNIVERSE 9\n@jrt\n"
+UNTERMINATED = "A = 1\nJOB_ROUTER_ROUTE_X @=jrt\n  UNIVERSE 9\n"
+
+
+# --- the htcondor2 parser -------------------------------------------------------------
+
+
+def test_valid_file_gives_expanded_values(tmp_path):
+    path = write(tmp_path, "good.conf", GOOD)
+    result = check_config_file(str(path), ["A", "B", "JOB_ROUTER_ROUTE_X", "NOT_A_KNOB_ANYWHERE"])
+    assert result == ConfigCheck(
+        ok=True,
+        error=None,
+        values={"A": "x", "B": "x/y", "JOB_ROUTER_ROUTE_X": "UNIVERSE 9", "NOT_A_KNOB_ANYWHERE": None},
+        parser="htcondor2",
+    )
+
+
+def test_builtin_default_is_reported_and_expanded_against_the_file(tmp_path):
+    # The default is $(ETC)/tokens.d: with ETC unset it expands to "/tokens.d".
+    bare = check_config_file(str(write(tmp_path, "bare.conf", "A = 1\n")), ["SEC_TOKEN_SYSTEM_DIRECTORY"])
+    assert bare.values == {"SEC_TOKEN_SYSTEM_DIRECTORY": "/tokens.d"}
+    etc = check_config_file(str(write(tmp_path, "etc.conf", "ETC = /etc/condor\n")), ["SEC_TOKEN_SYSTEM_DIRECTORY"])
+    assert etc.values == {"SEC_TOKEN_SYSTEM_DIRECTORY": "/etc/condor/tokens.d"}
+
+
+def test_multiline_block_body_keeps_its_lines(tmp_path):
+    text = 'JOB_ROUTER_ROUTE_Slurm @=jrt\n  UNIVERSE 9\n  GridResource = "batch slurm"\n@jrt\n'
+    result = check_config_file(str(write(tmp_path, "route.conf", text)), ["JOB_ROUTER_ROUTE_Slurm"])
+    assert result.values == {"JOB_ROUTER_ROUTE_Slurm": 'UNIVERSE 9\nGridResource = "batch slurm"'}
+
+
+def test_unterminated_block_names_file_line_and_marker(tmp_path):
+    path = write(tmp_path, "bad.conf", UNTERMINATED)
+    result = check_config_file(str(path), ["A"])
+    assert result.ok is False
+    assert result.parser == "htcondor2"
+    assert result.values == {}
+    assert "'@jrt'" in result.error
+    assert f'"{path}", Line 3' in result.error
+    # The wrapper's own "Line 1 while reading ... check-wrapper.conf" adds nothing here.
+    assert "wrapper" not in result.error
+
+
+def test_if_without_endif(tmp_path):
+    result = check_config_file(str(write(tmp_path, "if.conf", "if true\nA = 1\n")))
+    assert result.ok is False
+    assert "endif(s) not found before end-of-file" in result.error
+
+
+def test_bare_garbage_line(tmp_path):
+    path = write(tmp_path, "garbage.conf", "A = 1\nthis is not valid\n")
+    result = check_config_file(str(path))
+    assert result.ok is False
+    assert f'"{path}", Line 2' in result.error
+
+
+def test_missing_candidate_file(tmp_path):
+    result = check_config_file(str(tmp_path / "absent.conf"))
+    assert result.ok is False
+    assert "can't open file" in result.error
+
+
+def test_include_before_gives_values_of_the_whole_stack(tmp_path):
+    base = write(tmp_path, "base.conf", "A = 1\nLIST = a\n")
+    cand = write(tmp_path, "cand.conf", "LIST = $(LIST), b\n")
+    result = check_config_file(str(cand), ["A", "LIST"], include_before=[str(base)])
+    assert result.ok is True
+    assert result.values == {"A": "1", "LIST": "a, b"}
+
+
+def test_include_before_path_with_spaces(tmp_path):
+    spaced = tmp_path / "dir with spaces"
+    spaced.mkdir()
+    base = write(spaced, "base conf", "LIST = a\n")
+    cand = write(spaced, "cand conf", "LIST = $(LIST), b\n")
+    result = check_config_file(str(cand), ["LIST"], include_before=[str(base)])
+    assert result.values == {"LIST": "a, b"}
+
+
+@pytest.mark.parametrize("name", ["d$(X)", "trailing\\", "line\nbreak"])
+def test_paths_include_cannot_express_are_refused(tmp_path, name):
+    with pytest.raises(ValueError, match="cannot include"):
+        check_config_file(str(tmp_path / name))
+
+
+def test_candidate_error_after_include_before_names_the_candidate(tmp_path):
+    base = write(tmp_path, "base.conf", "A = 1\n")
+    cand = write(tmp_path, "cand.conf", "B = 2\nthis is not valid\n")
+    result = check_config_file(str(cand), include_before=[str(base)], label="/etc/condor/config.d/90-site.conf")
+    assert result.ok is False
+    assert result.error == 'Config source Error "/etc/condor/config.d/90-site.conf", Line 2, Include Depth 1'
+
+
+def test_error_in_include_before_file_names_that_file(tmp_path):
+    base = write(tmp_path, "base.conf", "if true\n")
+    cand = write(tmp_path, "cand.conf", "A = 1\n")
+    result = check_config_file(str(cand), include_before=[str(base)])
+    assert result.ok is False
+    assert f'"{base}"' in result.error
+    assert "endif" in result.error
+
+
+def test_local_config_dir_of_include_before_is_read_after_the_candidate(tmp_path):
+    # Pins HTCondor's order, which the module docstring warns about.
+    confd = tmp_path / "config.d"
+    confd.mkdir()
+    write(confd, "50-x.conf", "LIST = $(LIST), fromdir\n")
+    base = write(tmp_path, "base.conf", f"LIST = a\nLOCAL_CONFIG_DIR = {confd}\n")
+    cand = write(tmp_path, "cand.conf", "LIST = $(LIST), b\n")
+    result = check_config_file(str(cand), ["LIST"], include_before=[str(base)])
+    assert result.values == {"LIST": "a, b, fromdir"}
+
+
+def test_condor_environment_overrides_do_not_leak(tmp_path, monkeypatch):
+    path = write(tmp_path, "env.conf", "A = from-file\n")
+    monkeypatch.setenv("_CONDOR_A", "from-env")
+    monkeypatch.setenv("_condor_B", "from-env")
+    # Control: HTCondor itself does honour these variables, so stripping them matters.
+    control = subprocess.run(
+        [sys.executable, "-c", "import htcondor2; print(htcondor2.param.get('A'), htcondor2.param.get('B'))"],
+        env={**os.environ, "CONDOR_CONFIG": str(path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert control.stdout.split() == ["from-env", "from-env"]
+    assert check_config_file(str(path), ["A", "B"]).values == {"A": "from-file", "B": None}
+
+
+# --- check_config_text ------------------------------------------------------------------
+
+
+def test_check_config_text_removes_its_temp_files(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    good = check_config_text(GOOD, ["B"], tmpdir=str(work))
+    bad = check_config_text(UNTERMINATED, tmpdir=str(work))
+    assert good.values == {"B": "x/y"}
+    assert bad.ok is False
+    assert list(work.iterdir()) == []
+
+
+def test_check_config_text_error_uses_label(tmp_path):
+    result = check_config_text(UNTERMINATED, tmpdir=str(tmp_path), label="90-routes.conf")
+    assert result.error == (
+        "Config source Found end-of-file while scanning for '@jrt' in 90-routes.conf\n"
+        'Config source Error "90-routes.conf", Line 3, Include Depth 1'
+    )
+    default = check_config_text(UNTERMINATED, tmpdir=str(tmp_path))
+    assert '"<config text>", Line 3' in default.error
+
+
+# --- fallback to condor_config_val --------------------------------------------------------
+
+
+def test_fallback_to_config_val_gives_the_same_values(tmp_path, doubles, python_without_bindings):
+    base = write(tmp_path, "base.conf", "LIST = a\n")
+    path = write(tmp_path, "good.conf", GOOD + "LIST = $(LIST), b\n")
+    names = ["A", "B", "JOB_ROUTER_ROUTE_X", "LIST", "NOT_A_KNOB_ANYWHERE"]
+    direct = check_config_file(str(path), names, include_before=[str(base)])
+    fallback = check_config_file(
+        str(path),
+        names,
+        include_before=[str(base)],
+        python=python_without_bindings,
+        config_val=("fake_condor_config_val",),
+    )
+    assert fallback.parser == "fake_condor_config_val"
+    assert fallback.ok is True
+    assert fallback.values == direct.values
+    assert fallback.values["LIST"] == "a, b"
+
+
+def test_fallback_reports_config_errors(tmp_path, doubles, python_without_bindings):
+    path = write(tmp_path, "bad.conf", UNTERMINATED)
+    result = check_config_file(str(path), ["A"], python=python_without_bindings, config_val=("fake_condor_config_val",))
+    assert result.ok is False
+    assert result.parser == "fake_condor_config_val"
+    assert f'"{path}", Line 3' in result.error
+
+
+def test_fallback_skips_a_tool_that_ignores_condor_config(tmp_path, doubles, python_without_bindings):
+    path = write(tmp_path, "good.conf", GOOD)
+    only_ce = check_config_file(
+        str(path), ["A"], python=python_without_bindings, config_val=("fake_condor_ce_config_val",)
+    )
+    assert only_ce.ok is None
+    assert "fake_condor_ce_config_val ignored CONDOR_CONFIG" in only_ce.error
+    both = check_config_file(
+        str(path),
+        ["A"],
+        python=python_without_bindings,
+        config_val=("no_such_tool", "fake_condor_ce_config_val", "fake_condor_config_val"),
+    )
+    assert both == ConfigCheck(ok=True, values={"A": "x"}, parser="fake_condor_config_val")
+
+
+def test_no_parser_at_all(tmp_path, python_without_bindings):
+    path = write(tmp_path, "good.conf", GOOD)
+    for python in (python_without_bindings, str(tmp_path / "no-such-python")):
+        result = check_config_file(str(path), ["A"], python=python, config_val=("no_such_condor_config_val",))
+        assert result == ConfigCheck(ok=None, error=NO_PARSER, values={}, parser=None)
+    assert "install python3-condor" in NO_PARSER
+
+
+# --- parse_error_summary ---------------------------------------------------------------------
+
+
+def test_parse_error_summary_drops_noise_and_the_wrapper_line():
+    stderr = (
+        "\n"
+        'Config source Error "/tmp/w/c.conf", Line 3, Include Depth 1: \n'
+        "   \n"
+        "Configuration Error Line 2 while reading global config source /tmp/w/check-wrapper.conf\n"
+    )
+    labels = {"/tmp/w/check-wrapper.conf": "<validation wrapper>", "/tmp/w/c.conf": "site.conf"}
+    assert parse_error_summary(stderr, labels) == 'Config source Error "site.conf", Line 3, Include Depth 1'
+    only_wrapper = "Configuration Error Line 1 while reading global config source /tmp/w/check-wrapper.conf\n"
+    assert parse_error_summary(only_wrapper, labels) == (
+        "Configuration Error Line 1 while reading global config source <validation wrapper>"
+    )
+    assert parse_error_summary("Traceback\n  something odd\n") == "Traceback\nsomething odd"
+
+
+# --- ClassAd expressions -----------------------------------------------------------------------
+
+
+def test_classad_expressions_batch():
+    exprs = [
+        'regexp("^usatlas", Owner)',
+        "1 +",
+        'TARGET.queue == "prod"',
+        "regexp(",
+        'Owner == "usatlas2',
+        "1 + 2 ] junk",
+        'regexp("\\/cms\\/Role\\=pilot", x509UserProxyFirstFQAN)',
+        "x; y = 3",
+        "",
+    ]
+    bad = check_classad_expressions(exprs)
+    assert sorted(bad) == [1, 3, 4, 5, 7, 8]
+    assert bad[1] == "Unable to parse string into a ClassAd."
+    assert bad[5].startswith("text after the end of the expression")
+    assert check_classad_expressions(exprs[::2][:2]) == {}
+    assert check_classad_expressions([]) == {}
+
+
+def test_single_classad_expression():
+    assert check_classad_expression('TARGET.queue == "prod"') == ConfigCheck(ok=True, parser="classad2")
+    bad = check_classad_expression("1 +")
+    assert bad.ok is False
+    assert bad.error == "Unable to parse string into a ClassAd."
+
+
+def test_classad_without_bindings(python_without_bindings):
+    assert check_classad_expressions(["1 + 1"], python=python_without_bindings) is None
+    assert check_classad_expression("1 + 1", python=python_without_bindings) == ConfigCheck(
+        ok=None, error=NO_CLASSAD_PARSER
+    )
+
+
+def test_classad_batch_of_1000_runs_in_one_process():
+    exprs = [f'regexp("^user{i}", Owner) && RequestCpus <= {i % 64 + 1}' for i in range(1000)]
+    exprs[537] = "RequestCpus <= "
+    start = time.monotonic()
+    bad = check_classad_expressions(exprs)
+    elapsed = time.monotonic() - start
+    print(f"\n1,000 ClassAd expressions checked in {elapsed:.3f} s")
+    assert list(bad) == [537]

@@ -1,0 +1,92 @@
+# Copyright: Contributors to the osg_htc.site collection
+# SPDX-License-Identifier: Apache-2.0
+"""Tests for the ``osg_htc.site.token_claims`` filter, including that errors never echo the token."""
+
+from __future__ import annotations
+
+import base64
+import json
+import traceback
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.osg_htc.site.plugins.filter.token_claims import FilterModule, token_claims
+
+MARKER = "HOSTILEMARKERzq"  # base64url characters, so the marker survives until decoding
+HEADER = {"alg": "HS256", "kid": "POOL"}
+PAYLOAD = {
+    "iat": 1700000000,
+    "iss": "cm-1.ospool.osg-htc.org",
+    "scope": "condor:/READ condor:/ADVERTISE_SCHEDD",
+    "sub": "RESOURCE-ap.example.edu@cm-1.ospool.osg-htc.org",
+}
+
+
+def b64url(data) -> str:
+    if not isinstance(data, (str, bytes)):
+        data = json.dumps(data)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+NOT_UTF8 = b"\xff" + MARKER.encode()
+GOOD = f"{b64url(HEADER)}.{b64url(PAYLOAD)}.{MARKER}AAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+
+def test_filter_is_registered():
+    assert FilterModule().filters() == {"token_claims": token_claims}
+
+
+def test_decodes_header_and_payload_without_signature():
+    result = token_claims(GOOD + "\n")
+    assert result == {"header": HEADER, "payload": PAYLOAD}
+    assert MARKER not in repr(result)
+
+
+HOSTILE = {
+    "marker only": MARKER,
+    "marker in every part": f"{MARKER}.{MARKER}.{MARKER}",
+    "marker with bad characters": f"{MARKER}!.{MARKER}.{MARKER}",
+    "marker as JSON text": f"{b64url(HEADER)}.{b64url(MARKER)}.{MARKER}",
+    "marker in non-UTF-8": f"{b64url(NOT_UTF8)}.{b64url(PAYLOAD)}.{MARKER}",
+    "marker in a JSON array": f"{b64url(HEADER)}.{b64url([MARKER])}.{MARKER}",
+    "marker after a line break": f"{GOOD[:30]}\n{GOOD[30:]}",
+    "two tokens": f"{GOOD}\n{GOOD}",
+    "marker with padding": f"{b64url(HEADER)}==.{b64url(PAYLOAD)}.{MARKER}",
+    "marker with spaces": f"{b64url(HEADER)}.{b64url(PAYLOAD)}.{MARKER} {MARKER}",
+    "empty signature": f"{b64url({'marker': MARKER})}.{b64url(PAYLOAD)}.",
+    "marker with quotes": f"\"'{MARKER}'\"",
+}
+
+
+@pytest.mark.parametrize("token", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_errors_never_echo_the_token(token):
+    with pytest.raises(AnsibleFilterError) as info:
+        token_claims(token)
+    message = str(info.value)
+    assert message.startswith("token_claims: ")
+    shown = "".join(traceback.format_exception(info.value))
+    for text in (message, shown, repr(info.value)):
+        assert MARKER not in text
+        assert "HOSTILE" not in text
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    ("token", "fragment"),
+    [
+        (None, "must be a string"),
+        ("", "empty"),
+        ("a.b", "found 2"),
+        (f"{GOOD}\n{GOOD}", "2 tokens on 2 lines"),
+        (f"{GOOD[:30]}\n{GOOD[30:]}", "broken across 2 lines"),
+        (f"{b64url(HEADER)}.{b64url([1])}.{MARKER}", "payload part is a JSON array"),
+    ],
+)
+def test_error_messages_say_what_is_wrong(token, fragment):
+    with pytest.raises(AnsibleFilterError, match="token_claims: ") as info:
+        token_claims(token)
+    assert fragment in str(info.value)

@@ -38,5 +38,6 @@ def _collections_path() -> Path:
     return top
 
 
-if "ansible_collections.osg_htc.site" not in sys.modules:
-    sys.path.insert(0, str(_collections_path()))
+COLLECTIONS_PATH = _collections_path()
+if str(COLLECTIONS_PATH) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS_PATH))

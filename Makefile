@@ -25,9 +25,11 @@ SANITY_TREE := $(SANITY_ROOT)/ansible_collections/osg_htc/site
 # Where ansible-test looks for the pip bootstrap script it cannot download here.
 ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 DIST := build/dist
-# Real interpreters (not pyenv shims, which fail for versions not selected) so
-# ansible-test can check module code on every Python version it targets.
-EXTRA_PYTHON_PATH := $(subst $(eval) ,:,$(wildcard $(HOME)/.pyenv/versions/3.*/bin))
+# ansible-test checks module code on every Python version it targets that it
+# finds on PATH. Where pyenv provides them, put their real bin directories on
+# PATH and drop pyenv's shims, which fail for any version not selected.
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+SANITY_PATH := $(subst $(eval) ,:,$(strip $(abspath $(BIN)) $(wildcard $(PYENV_ROOT)/versions/3.*/bin)))
 
 .PHONY: help test lint unit sanity build build-check demo changelog constraints clean
 
@@ -68,7 +70,8 @@ sanity: $(VENV_STAMP)  ## ansible-test sanity on a copy laid out as ansible_coll
 	# ansible-test would list no files at all.
 	cd $(SANITY_TREE) && git init --quiet && git add --all
 	install -D -m 0644 tools/ansible_test_get_pip.py $(ANSIBLE_TEST_GET_PIP)
-	cd $(SANITY_TREE) && PATH=$(abspath $(BIN)):$(EXTRA_PYTHON_PATH):$$PATH ansible-test sanity --local --color no
+	cd $(SANITY_TREE) && PATH="$(SANITY_PATH):$$(tr : '\n' <<<"$$PATH" | grep -v '/shims$$' | paste -sd:)" \
+		ansible-test sanity --local --color no
 
 build: $(VENV_STAMP)  ## Build the collection tarball into build/dist
 	rm -rf $(DIST)

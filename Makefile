@@ -14,6 +14,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.installed
+# The oldest ansible-core of meta/runtime.yml, for the unit tests.
+COMPAT_VENV := .venv-compat
+COMPAT_STAMP := $(COMPAT_VENV)/.installed
 
 # Playbooks run from this checkout find the collection through ansible.cfg's
 # collections_path, where this link makes the checkout osg_htc.site.
@@ -31,7 +34,7 @@ DIST := build/dist
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 SANITY_PATH := $(subst $(eval) ,:,$(strip $(abspath $(BIN)) $(wildcard $(PYENV_ROOT)/versions/3.*/bin)))
 
-.PHONY: help test lint unit sanity build build-check demo changelog constraints clean
+.PHONY: help test lint unit unit-compat sanity build build-check demo changelog constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,11 +45,17 @@ $(VENV_STAMP): requirements-dev.txt constraints.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+$(COMPAT_STAMP): requirements-compat.txt
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/python -m pip install --quiet --upgrade pip==25.3
+	$(COMPAT_VENV)/bin/python -m pip install --quiet -r requirements-compat.txt
+	touch $@
+
 $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../../.. $@
 
-test: lint sanity unit build-check  ## Everything CI runs
+test: lint sanity unit unit-compat build-check  ## Everything CI runs
 	@echo "make test: all checks passed"
 
 lint: $(VENV_STAMP)  ## ruff, yamllint, ansible-lint, argument specs, changelog fragments
@@ -60,6 +69,9 @@ lint: $(VENV_STAMP)  ## ruff, yamllint, ansible-lint, argument specs, changelog 
 unit: $(VENV_STAMP)  ## pytest unit tests with coverage
 	$(BIN)/python -m pytest tests/unit \
 		--cov=ansible_collections.osg_htc.site.plugins --cov-report=term-missing:skip-covered
+
+unit-compat: $(COMPAT_STAMP)  ## The unit tests again on the oldest supported ansible-core
+	$(COMPAT_VENV)/bin/python -m pytest tests/unit -q -p no:cacheprovider
 
 sanity: $(VENV_STAMP)  ## ansible-test sanity on a copy laid out as ansible_collections/osg_htc/site
 	rm -rf $(SANITY_ROOT)
@@ -94,4 +106,4 @@ constraints:  ## Re-pin the whole tool tree after changing requirements-dev.txt
 	rm -rf build/constraints-venv
 
 clean:  ## Remove build output, caches and the virtualenv
-	rm -rf build .cache .venv .pytest_cache .ruff_cache .coverage
+	rm -rf build .cache .venv $(COMPAT_VENV) .pytest_cache .ruff_cache .coverage

@@ -19,7 +19,7 @@ FORBIDDEN_PREFIXES = (
     "molecule/",
     ".ci/",
     "tools/",
-    ".venv/",
+    ".venv",
     ".cache/",
     "build/",
     "changelogs/fragments/",

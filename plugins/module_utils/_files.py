@@ -195,9 +195,9 @@ def ensure_file(
                         raise FileError(f"Cannot back up {path}: {exc}") from exc
                 try:
                     with _umask(0o077) if secret and not existed else contextlib.nullcontext():
-                        module.atomic_move(
-                            tmp, path, unsafe_writes=module.params.get("unsafe_writes", False), keep_dest_attrs=True
-                        )
+                        # Keeps the live file's owner, mode and SELinux context (the
+                        # default; ansible-core 2.16 has no keep_dest_attrs to pass).
+                        module.atomic_move(tmp, path, unsafe_writes=module.params.get("unsafe_writes", False))
                 except Exception as exc:
                     raise FileError(f"Cannot replace {path}: {exc}") from exc
         finally:

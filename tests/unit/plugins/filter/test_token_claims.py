@@ -4,31 +4,15 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import traceback
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.osg_htc.site.plugins.filter.token_claims import FilterModule, token_claims
+from ansible_collections.osg_htc.site.tests.unit.idtokens import HEADER, PAYLOAD, b64url
 
 MARKER = "HOSTILEMARKERzq"  # base64url characters, so the marker survives until decoding
-HEADER = {"alg": "HS256", "kid": "POOL"}
-PAYLOAD = {
-    "iat": 1700000000,
-    "iss": "cm-1.ospool.osg-htc.org",
-    "scope": "condor:/READ condor:/ADVERTISE_SCHEDD",
-    "sub": "RESOURCE-ap.example.edu@cm-1.ospool.osg-htc.org",
-}
-
-
-def b64url(data) -> str:
-    if not isinstance(data, (str, bytes)):
-        data = json.dumps(data)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
 
 NOT_UTF8 = b"\xff" + MARKER.encode()

@@ -8,40 +8,14 @@ piece of the token shows up in it, or in the formatted traceback.
 
 from __future__ import annotations
 
-import base64
-import json
 import traceback
 
 import pytest
 
 from ansible_collections.osg_htc.site.plugins.module_utils._jwt import JwtError, decode
+from ansible_collections.osg_htc.site.tests.unit.idtokens import HEADER, PAYLOAD, SIGNATURE, make_token
 
 MARKER = "SECRETMARKERzq"  # valid base64url characters, so it survives until decoding
-HEADER = {"alg": "HS256", "kid": "POOL"}
-PAYLOAD = {
-    "iat": 1700000000,
-    "iss": "cm-1.ospool.osg-htc.org",
-    "jti": "c0ffee",
-    "scope": "condor:/READ condor:/ADVERTISE_SCHEDD",
-    "sub": "RESOURCE-ap.example.edu@cm-1.ospool.osg-htc.org",
-}
-SIGNATURE = "SECRETSIGNATUREzq" + "A" * 26
-
-
-def b64url(data) -> str:
-    if isinstance(data, (dict, list)):
-        data = json.dumps(data, separators=(",", ":"))
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
-def make_token(header=None, payload=None, signature=SIGNATURE) -> str:
-    header = HEADER if header is None else header
-    payload = PAYLOAD if payload is None else payload
-    return f"{b64url(header)}.{b64url(payload)}.{signature}"
-
-
 GOOD = make_token()
 
 

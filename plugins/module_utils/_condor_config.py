@@ -196,22 +196,11 @@ def check_classad_expressions(
     if not exprs:
         return {}
     # classad2 reads no config, but an empty one keeps the child independent of the host's.
-    env = _clean_env(os.devnull)
     try:
-        proc = subprocess.run(
-            [python or sys.executable, "-c", _CLASSAD_SCRIPT],
-            input=json.dumps(exprs),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-        )
+        proc = _run_script(_CLASSAD_SCRIPT, exprs, python, _clean_env(os.devnull), timeout)
     except subprocess.TimeoutExpired as err:
         raise RuntimeError(f"ClassAd check timed out after {timeout} s") from err
-    except OSError:  # the interpreter itself is missing
-        return None
-    if proc.returncode == _NO_BINDINGS:
+    if proc is None:
         return None
     if proc.returncode != 0:
         raise RuntimeError(f"ClassAd check failed (exit {proc.returncode}): {proc.stderr.strip()}")
@@ -224,6 +213,27 @@ def check_classad_expression(text: str, python: str | None = None, timeout: floa
     if bad is None:
         return ConfigCheck(ok=None, error=NO_CLASSAD_PARSER)
     return ConfigCheck(ok=not bad, error=bad.get(0), parser="classad2")
+
+
+def _run_script(script, payload, python, env, timeout) -> subprocess.CompletedProcess | None:
+    """Run an inline bindings script with ``payload`` as JSON on stdin.
+
+    Returns None when the interpreter or its HTCondor bindings are missing;
+    lets ``subprocess.TimeoutExpired`` through for the caller to report.
+    """
+    try:
+        proc = subprocess.run(
+            [python or sys.executable, "-c", script],
+            input=json.dumps(payload),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
+    except OSError:  # the interpreter itself is missing
+        return None
+    return None if proc.returncode == _NO_BINDINGS else proc
 
 
 def _clean_env(condor_config: str) -> Dict[str, str]:
@@ -281,20 +291,10 @@ def _check(path, names, include_before, workdir, python, config_val, timeout, la
 def _check_with_bindings(names, python, env, timeout, labels) -> ConfigCheck | None:
     """ConfigCheck from htcondor2, or None when the bindings are not importable."""
     try:
-        proc = subprocess.run(
-            [python or sys.executable, "-c", _CONFIG_SCRIPT],
-            input=json.dumps(names),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-        )
+        proc = _run_script(_CONFIG_SCRIPT, names, python, env, timeout)
     except subprocess.TimeoutExpired:
         return ConfigCheck(ok=False, error=f"HTCondor parser timed out after {timeout} s", parser="htcondor2")
-    except OSError:  # the interpreter itself is missing
-        return None
-    if proc.returncode == _NO_BINDINGS:
+    if proc is None:
         return None
     if proc.returncode != 0:
         # Fail closed: whatever went wrong, the file was not shown to be valid.

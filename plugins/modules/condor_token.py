@@ -10,7 +10,7 @@ module: condor_token
 short_description: Install or remove an HTCondor IDTOKEN file, checking the token before it goes live
 version_added: 0.1.0
 author:
-  - Contributors to the osg_htc.site collection
+  - Contributors to the osg_htc.site collection (!UNKNOWN)
 description:
   - Writes an HTCondor IDTOKEN (a compact JWS, C(header.payload.signature)) to a file in the system
     tokens directory, by default C(/etc/condor/tokens.d/<name>.token), as exactly one line, owned

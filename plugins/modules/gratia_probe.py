@@ -10,7 +10,7 @@ module: gratia_probe
 short_description: Set attributes of a Gratia probe's ProbeConfig, keeping the rest of the file as shipped
 version_added: 0.1.0
 author:
-  - Contributors to the osg_htc.site collection
+  - Contributors to the osg_htc.site collection (!UNKNOWN)
 description:
   - Sets attributes of the first C(ProbeConfiguration) element of a Gratia probe's C(ProbeConfig), the
     XML file the probe reads with C(xml.dom.minidom), for example C(SiteName), C(ProbeName) and
@@ -27,7 +27,7 @@ options:
     description:
       - The probe, for example V(condor-ap) (an Access Point) or V(htcondor-ce) (a CE).
       - Names the default O(path), the package named when the file is missing, and the prefix
-        O(attributes.ProbeName) must have.
+        C(ProbeName) must have.
       - Letters, digits, C(.), C(_) and C(-).
     type: str
     required: true

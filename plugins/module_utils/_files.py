@@ -165,13 +165,16 @@ def ensure_file(
     diff_before: str | None = None,
     diff_after: str | None = None,
     secret: bool = False,
+    file_params: dict | None = None,
 ) -> dict:
     """Make ``path`` hold ``content`` with the given attributes.
 
     ``validate(candidate_path)`` is called on the new content before it replaces
     the live file (also in check mode) and raises to reject it. ``secret``
     keeps the content out of the diff, and a new secret file is created 0600
-    (then given ``mode`` if set). Returns
+    (then given ``mode`` if set). ``file_params`` holds the file common
+    arguments (default: ``module.params``; pass ``{}`` for a module whose own
+    option names, such as ``attributes``, mean something else). Returns
     ``dict(changed, content_changed, diff, backup_file, existed)``.
     """
     data = to_bytes(content, errors="surrogate_or_strict")
@@ -209,7 +212,8 @@ def ensure_file(
     changed = content_changed
     # In check mode a file that does not exist yet has no attributes to compare.
     if existed or not module.check_mode:
-        file_args = _file_args(module, path, module.params, owner, group, mode)
+        params = module.params if file_params is None else file_params
+        file_args = _file_args(module, path, params, owner, group, mode)
         changed = module.set_fs_attributes_if_different(file_args, changed)
 
     diff = _build_diff(module, path, current, data, secret=secret, diff_before=diff_before, diff_after=diff_after)

@@ -6,8 +6,11 @@ WITHOUT verifying its signature.
 ``decode(token)`` returns ``{"header": {...}, "payload": {...}}`` and never the
 signature.  Every problem raises ``JwtError`` with a message that says what is
 wrong and where (header, payload or signature part) but never contains the
-token or any piece of it, so the message is safe to log.  Claim-level checks
-(``alg``, ``kid``, ``sub``, ``iss``, ``exp``) are left to the caller.
+token or any piece of it, so the message is safe to log.
+
+``check_claims(decoded, ...)`` is the one place for the claim-level checks an
+HTCondor IDTOKEN must pass (``alg``, ``sub``, ``iss``, ``iat``, ``exp``, issuer,
+subject, scopes); ``decode`` itself checks only the structure.
 
 Runs on managed hosts: Python >= 3.9, standard library only.
 """
@@ -18,7 +21,8 @@ import base64
 import binascii
 import json
 import re
-from typing import Any, Dict, List, Tuple
+import time
+from typing import Any, Dict, Iterable, List, Tuple
 
 PART_NAMES = ("header", "payload", "signature")
 
@@ -40,7 +44,9 @@ def _describe_bad_characters(part: str) -> str:
         kinds.append("'+' or '/' (standard base64, not base64url)")
     if any(not char.isspace() and char not in "=+/" and not _BASE64URL_RE.match(char) for char in part):
         kinds.append("other characters")
-    return ", ".join(kinds)
+    # The position of the first bad character says where to look without showing any of it.
+    first = next(index for index, char in enumerate(part) if not _BASE64URL_RE.match(char))
+    return f"{', '.join(kinds)} (first at character {first + 1} of the part)"
 
 
 def _no_duplicate_members(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
@@ -112,9 +118,11 @@ def decode(token: str) -> Dict[str, Dict[str, Any]]:
     """
     if not isinstance(token, str):
         raise JwtError(f"A JWT must be a string, not {type(token).__name__}")
+    if not token:
+        raise JwtError("The JWT is empty")
     text = token.strip()
     if not text:
-        raise JwtError("The JWT is empty (or only whitespace)")
+        raise JwtError("The JWT is empty: it holds only whitespace")
     lines = text.splitlines()
     if len(lines) > 1:
         filled = [line for line in lines if line.strip()]
@@ -144,3 +152,95 @@ def decode(token: str) -> Dict[str, Dict[str, Any]]:
             "(the token is probably truncated)"
         )
     return {"header": header, "payload": payload}
+
+
+# ---------------------------------------------------------------- claims
+
+SCOPE_PREFIX = "condor:/"
+
+
+def normalize_scope(scope: str) -> str:
+    """``READ`` or ``condor:/READ`` -> ``condor:/READ`` (the form of the ``scope`` claim)."""
+    return scope if scope.startswith(SCOPE_PREFIX) else SCOPE_PREFIX + scope
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _utc(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+
+
+def check_claims(
+    decoded: Dict[str, Dict[str, Any]],
+    *,
+    expected_issuer: str | None = None,
+    expected_subject: str | None = None,
+    required_scopes: Iterable[str] = (),
+    min_remaining_validity: int = 0,
+    now: float | None = None,
+) -> None:
+    """Raise JwtError unless ``decoded`` (from ``decode``) is a usable HTCondor IDTOKEN.
+
+    Required: header ``alg``; payload ``sub`` and ``iss`` (non-empty strings) and
+    ``iat`` (a number), as ``condor_token_create`` always writes them. ``exp`` is
+    optional (tokens made without ``-lifetime`` never expire) but must lie more
+    than ``min_remaining_validity`` seconds after ``now`` (default: the current
+    time). ``required_scopes`` entries may be given as ``READ`` or
+    ``condor:/READ``. Claim values named in messages are not secret (the
+    signature is what makes a token usable, and it is never shown).
+    """
+    header, payload = decoded["header"], decoded["payload"]
+    now = time.time() if now is None else now
+    alg = header.get("alg")
+    if not isinstance(alg, str) or not alg:
+        raise JwtError("The JWT header has no 'alg' (signing algorithm) member; HTCondor writes e.g. HS256")
+    for claim, meaning in (("sub", "identity, user@domain"), ("iss", "issuer, the trust domain")):
+        value = payload.get(claim)
+        if claim not in payload:
+            raise JwtError(f"The token payload has no '{claim}' claim ({meaning})")
+        if not isinstance(value, str) or not value.strip():
+            raise JwtError(f"The token's '{claim}' claim must be a non-empty string ({meaning})")
+    if "iat" not in payload:
+        raise JwtError("The token payload has no 'iat' claim (issue time); condor_token_create always writes one")
+    if not _is_number(payload["iat"]):
+        raise JwtError("The token's 'iat' claim (issue time) must be a number of seconds since the epoch")
+    if "exp" in payload:
+        exp = payload["exp"]
+        if not _is_number(exp):
+            raise JwtError("The token's 'exp' claim (expiry time) must be a number of seconds since the epoch")
+        if exp <= now:
+            raise JwtError(f"The token expired at {_utc(exp)} ({int(now - exp)} seconds ago)")
+        if exp - now < min_remaining_validity:
+            raise JwtError(
+                f"The token expires at {_utc(exp)}, in {int(exp - now)} seconds; "
+                f"at least {min_remaining_validity} seconds of validity are required"
+            )
+    if expected_issuer is not None and payload["iss"] != expected_issuer:
+        raise JwtError(f"The token was issued by {payload['iss']!r}; expected issuer {expected_issuer!r}")
+    if expected_subject is not None and payload["sub"] != expected_subject:
+        raise JwtError(f"The token is for subject {payload['sub']!r}; expected subject {expected_subject!r}")
+    if "scope" in payload and not isinstance(payload["scope"], str):
+        raise JwtError("The token's 'scope' claim must be a space-separated string")
+    # Without a scope claim a token is not restricted: it carries every
+    # authorization its identity is granted, so it lacks no scope.
+    if "scope" in payload:
+        present = payload["scope"].split()
+        missing = [name for name in map(normalize_scope, required_scopes) if name not in present]
+        if missing:
+            raise JwtError(
+                f"The token lacks the required scope(s) {' '.join(missing)}; "
+                f"its scope claim holds {' '.join(present) if present else 'nothing'}"
+            )
+
+
+def _condor_json(value: Dict[str, Any]) -> str:
+    # condor_token_create serializes with sorted keys, no spaces, and '/'
+    # escaped as '\/'; condor_token_list shows the parts as written.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).replace("/", "\\/")
+
+
+def token_list_line(decoded: Dict[str, Dict[str, Any]], path: str) -> str:
+    """The line ``condor_token_list`` prints for a token file (never the signature)."""
+    return f"Header: {_condor_json(decoded['header'])} Payload: {_condor_json(decoded['payload'])} File: {path}"

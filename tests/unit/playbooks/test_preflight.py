@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from ..conftest import COLLECTION_ROOT, COLLECTIONS_PATH
+from ..conftest import COLLECTION_ROOT
+from .runner import run_playbook
 
 PLAYBOOK = COLLECTION_ROOT / "playbooks" / "preflight.yml"
-INVENTORY = COLLECTION_ROOT / "playbooks" / "inventory" / "localhost.yml"
 
 
 def run_preflight(*extra_vars: str) -> subprocess.CompletedProcess:
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(COLLECTION_ROOT / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_PATH),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-    )
-    command = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(INVENTORY), str(PLAYBOOK), "--check"]
+    options = ["--check"]
     for extra in extra_vars:
-        command += ["-e", extra]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+        options += ["-e", extra]
+    return run_playbook(PLAYBOOK, *options)
 
 
 def table_rows(stdout: str) -> dict[str, str]:

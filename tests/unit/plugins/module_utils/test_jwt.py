@@ -12,7 +12,7 @@ import traceback
 
 import pytest
 
-from ansible_collections.osg_htc.site.plugins.module_utils._jwt import JwtError, decode
+from ansible_collections.osg_htc.site.plugins.module_utils._jwt import JwtError, check_claims, decode, token_list_line
 from ansible_collections.osg_htc.site.tests.unit.idtokens import HEADER, PAYLOAD, SIGNATURE, make_token
 
 MARKER = "SECRETMARKERzq"  # valid base64url characters, so it survives until decoding
@@ -235,3 +235,59 @@ def test_deeply_nested_json():
 def test_error_is_a_value_error():
     with pytest.raises(ValueError):
         decode("x")
+
+
+# ---------------------------------------------------------------- claims
+
+NOW = 1_800_000_000
+
+
+def claims(payload=None, header=None):
+    return {"header": HEADER if header is None else header, "payload": PAYLOAD if payload is None else payload}
+
+
+def test_good_claims_pass():
+    check_claims(claims(), expected_issuer=PAYLOAD["iss"], expected_subject=PAYLOAD["sub"], now=NOW)
+
+
+def test_expiry_uses_the_given_now():
+    token = claims(dict(PAYLOAD, exp=NOW + 10))
+    check_claims(token, now=NOW)
+    check_claims(token, now=NOW, min_remaining_validity=10)
+    with pytest.raises(JwtError, match="in 10 seconds; at least 11 seconds"):
+        check_claims(token, now=NOW, min_remaining_validity=11)
+    with pytest.raises(JwtError, match=r"expired at 2027-01-15 08:00:10 UTC \(0 seconds ago\)"):
+        check_claims(token, now=NOW + 10)
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        (dict(PAYLOAD, sub=""), "'sub' claim must be a non-empty string"),
+        (dict(PAYLOAD, iss=7), "'iss' claim must be a non-empty string"),
+        (dict(PAYLOAD, iat="now"), "'iat' claim (issue time) must be a number"),
+        (dict(PAYLOAD, iat=True), "'iat' claim (issue time) must be a number"),
+        (dict(PAYLOAD, exp="later"), "'exp' claim (expiry time) must be a number"),
+        (dict(PAYLOAD, scope=["condor:/READ"]), "'scope' claim must be a space-separated string"),
+    ],
+)
+def test_claim_types(payload, fragment):
+    with pytest.raises(JwtError) as info:
+        check_claims(claims(payload), now=NOW)
+    assert fragment in str(info.value)
+
+
+def test_scopes_accept_both_spellings_and_name_what_is_missing():
+    check_claims(claims(), required_scopes=["READ", "condor:/ADVERTISE_SCHEDD"], now=NOW)
+    with pytest.raises(JwtError, match="lacks the required scope\\(s\\) condor:/WRITE condor:/DAEMON; its scope"):
+        check_claims(claims(), required_scopes=["WRITE", "READ", "condor:/DAEMON"], now=NOW)
+
+
+def test_a_token_without_scope_claim_is_unrestricted():
+    payload = {key: value for key, value in PAYLOAD.items() if key != "scope"}
+    check_claims(claims(payload), required_scopes=["ADVERTISE_SCHEDD"], now=NOW)
+
+
+def test_token_list_line_escapes_slashes_and_sorts_keys():
+    line = token_list_line(claims({"sub": "a/b", "iat": 1}), "/etc/condor/tokens.d/x")
+    assert line == 'Header: {"alg":"HS256","kid":"POOL"} Payload: {"iat":1,"sub":"a\\/b"} File: /etc/condor/tokens.d/x'

@@ -302,7 +302,10 @@ ports:
       type: list
       elements: dict
       sample: [{address: 0.0.0.0, pid: 1234, process: condor_shared_port}]
-  sample: [{port: 9618, state: free, listeners: []}]
+    passed:
+      description: Whether the port is as O(port_expect) asks.
+      type: bool
+  sample: [{port: 9618, state: free, listeners: [], passed: true}]
 dns:
   description: What DNS says about O(fqdn).
   returned: when V(dns) is in O(checks)
@@ -548,7 +551,8 @@ def check_ports(module, params, findings):
     results = []
     for port in params["ports"]:
         listeners = sorted(listening.get(port, []), key=lambda item: (item["address"], item["pid"] or 0))
-        results.append(dict(port=port, state="listening" if listeners else "free", listeners=listeners))
+        entry = dict(port=port, state="listening" if listeners else "free", listeners=listeners, passed=True)
+        results.append(entry)
         unknown = [item for item in listeners if item["process"] is None]
         if unknown and owners and expect != "free":
             module.warn(
@@ -574,6 +578,7 @@ def check_ports(module, params, findings):
             message = f"TCP port {port} is taken by {held_by}; it should be {wanted}"
         else:
             continue
+        entry["passed"] = False
         findings.add("ports", listeners, wanted, message)
     return results
 

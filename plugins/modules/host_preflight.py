@@ -9,7 +9,7 @@ module: host_preflight
 short_description: Measure a host against the OSPool Access Point requirements without changing it
 version_added: 0.1.0
 author:
-  - Contributors to the osg_htc.site collection
+  - Contributors to the osg_htc.site collection (!UNKNOWN)
 description:
   - Measures what the OSG documentation requires of an OSPool Access Point (AP) before it is installed,
     and compares it with thresholds whose defaults are the AP minimums of
@@ -139,11 +139,6 @@ options:
       - Bad options and missing Python libraries always fail the task.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
 requirements:
   - psutil (Debian and EL package C(python3-psutil)), for every check.
   - dnspython 2.0 or newer (package C(python3-dns) on Debian and Ubuntu, C(python3-dns) or C(python3-dnspython)

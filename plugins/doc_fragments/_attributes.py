@@ -16,7 +16,9 @@ attributes:
     description: Returns details of what changed (or would change in check mode) when run in diff mode.
 """
 
-    # Modules that only read the host: they support check mode fully and have nothing to diff.
+    # Modules that only read the host: they support check mode fully and have nothing to diff. List it after
+    # the default fragment (osg_htc.site._attributes, then osg_htc.site._attributes.info_module), which
+    # gives the descriptions this one lacks.
     INFO_MODULE = r"""
 options: {}
 attributes:

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
 # Property tests: 300 examples per test by default; HYPOTHESIS_PROFILE=thorough
@@ -41,3 +42,15 @@ def _collections_path() -> Path:
 COLLECTIONS_PATH = _collections_path()
 if str(COLLECTIONS_PATH) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_PATH))
+
+
+@pytest.fixture(scope="session")
+def dns_server():
+    """dnsmasq serving the preflight.test zone on loopback for the whole session (see dns_server.py)."""
+    from .dns_server import INSTALL_HINT, dnsmasq_binary, running
+
+    binary = dnsmasq_binary()
+    if binary is None:
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    with running(binary) as server:
+        yield server

@@ -50,7 +50,7 @@ options:
     description: The least number of logical cores.
     type: int
     default: 6
-  min_memory_gb:
+  min_memory_gib:
     description:
       - The least total memory, in GiB (2^30 bytes), less O(tolerance_percent).
       - The OSG documentation asks for 12 GB; a machine or VM built with 12 GiB reports about 11.6 GiB,
@@ -79,7 +79,7 @@ options:
     default: /var/lib/condor
   tolerance_percent:
     description:
-      - How far below O(min_memory_gb) and O(min_disk_gb) a host may measure and still pass, in percent.
+      - How far below O(min_memory_gib) and O(min_disk_gb) a host may measure and still pass, in percent.
         OSG's figures are nominal sizes, while the kernel reports a little less memory than is installed and
         a file system a little less space than its disk.
       - Applies to neither cores nor free space.
@@ -353,7 +353,7 @@ except ImportError:
 
 ALL_CHECKS = ["cores", "memory", "disk", "dns", "ports"]
 # The OSPool Access Point minimums of https://osg-htc.org/docs/submit/install-ospool-ap/
-OSPOOL_AP = {"min_cores": 6, "min_memory_gb": 12, "min_disk_gb": 1000}
+OSPOOL_AP = {"min_cores": 6, "min_memory_gib": 12, "min_disk_gb": 1000}
 GIB = 2**30
 GB = 10**9
 PSUTIL_PACKAGES = "python3-psutil (Debian, Ubuntu and EL)"
@@ -364,7 +364,7 @@ def argument_spec():
     return dict(
         checks=dict(type="list", elements="str", choices=ALL_CHECKS, default=list(ALL_CHECKS)),
         min_cores=dict(type="int", default=OSPOOL_AP["min_cores"]),
-        min_memory_gb=dict(type="float", default=OSPOOL_AP["min_memory_gb"]),
+        min_memory_gib=dict(type="float", default=OSPOOL_AP["min_memory_gib"]),
         min_disk_gb=dict(type="float", default=OSPOOL_AP["min_disk_gb"]),
         min_disk_free_gb=dict(type="float", default=0),
         disk_path=dict(type="path", default="/var/lib/condor"),
@@ -383,7 +383,7 @@ def argument_spec():
 def input_errors(params):
     """Everything wrong with the options, each naming the option, the value and what is valid."""
     errors = []
-    for name in ("min_cores", "min_memory_gb", "min_disk_gb", "min_disk_free_gb"):
+    for name in ("min_cores", "min_memory_gib", "min_disk_gb", "min_disk_free_gb"):
         if params[name] < 0:
             errors.append(f"{name} must be 0 or more, got {params[name]}")
     if not 0 <= params["tolerance_percent"] < 100:
@@ -447,13 +447,13 @@ def check_cores(params, findings):
 
 def check_memory(params, findings):
     memory = psutil.virtual_memory()
-    required_gib = params["min_memory_gb"]
+    required_gib = params["min_memory_gib"]
     if memory.total < tolerated(required_gib * GIB, params["tolerance_percent"]):
         findings.add(
             "memory",
             memory.total,
             int(required_gib * GIB),
-            f"{number(memory.total / GIB)} GiB of memory, {findings.minimum('min_memory_gb', required_gib)} "
+            f"{number(memory.total / GIB)} GiB of memory, {findings.minimum('min_memory_gib', required_gib)} "
             f"is {number(required_gib)} GiB ({number(tolerated(required_gib, params['tolerance_percent']))} GiB "
             f"with the {number(params['tolerance_percent'])}% tolerance)",
         )

@@ -104,10 +104,10 @@ def test_dns_shortfall_reaches_the_table(dns_server):
 
 
 def test_thresholds_decide_the_result(dns_server):
-    low = table_rows(run_preflight(dns_vars(dns_server), "preflight_min_cores=1", "preflight_min_memory_gb=1").stdout)
+    low = table_rows(run_preflight(dns_vars(dns_server), "preflight_min_cores=1", "preflight_min_memory_gib=1").stdout)
     assert (low["cores"], low["memory"]) == ("ok", "ok")
     high = table_rows(
-        run_preflight(dns_vars(dns_server), "preflight_min_cores=100000", "preflight_min_memory_gb=100000").stdout
+        run_preflight(dns_vars(dns_server), "preflight_min_cores=100000", "preflight_min_memory_gib=100000").stdout
     )
     assert (high["cores"], high["memory"]) == ("SHORT", "SHORT")
 
@@ -122,7 +122,7 @@ def test_fail_on_error_passes_a_host_that_meets_the_thresholds(dns_server):
     passing = json.loads(dns_vars(dns_server)) | {
         "preflight_fail_on_error": True,
         "preflight_min_cores": 1,
-        "preflight_min_memory_gb": 0.01,
+        "preflight_min_memory_gib": 0.01,
         "preflight_min_disk_gb": 0.001,
     }
     result = run_preflight(json.dumps(passing))

@@ -22,7 +22,7 @@ from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import (
 
 GIB = 2**30
 # Thresholds every machine running the tests meets, for the checks that measure hardware.
-LOW = {"min_cores": 1, "min_memory_gb": 0.01, "min_disk_gb": 0.001}
+LOW = {"min_cores": 1, "min_memory_gib": 0.01, "min_disk_gb": 0.001}
 
 
 def run(**args):
@@ -74,7 +74,7 @@ def test_real_host_passes_low_thresholds_and_reports_what_it_measured(tmp_path):
 
 def test_defaults_are_the_ospool_access_point_minimums():
     spec = host_preflight.argument_spec()
-    assert (spec["min_cores"]["default"], spec["min_memory_gb"]["default"], spec["min_disk_gb"]["default"]) == (
+    assert (spec["min_cores"]["default"], spec["min_memory_gib"]["default"], spec["min_disk_gb"]["default"]) == (
         6,
         12,
         1000,
@@ -103,8 +103,8 @@ def test_memory_tolerance_decides_at_the_edge():
     total = psutil.virtual_memory().total
     # The largest minimum this host still meets with a 5% tolerance, and one just above it.
     edge_gib = total / GIB / 0.95
-    assert run(checks=["memory"], min_memory_gb=edge_gib * 0.999)["passed"] is True
-    short = run(checks=["memory"], min_memory_gb=edge_gib * 1.001)
+    assert run(checks=["memory"], min_memory_gib=edge_gib * 0.999)["passed"] is True
+    short = run(checks=["memory"], min_memory_gib=edge_gib * 1.001)
     assert short["passed"] is False
     (failure,) = short["failures"]
     assert failure["measured"] == total
@@ -112,7 +112,7 @@ def test_memory_tolerance_decides_at_the_edge():
     assert failure["message"].startswith(f"{host_preflight.number(total / GIB)} GiB of memory, the required minimum")
     assert "with the 5% tolerance" in failure["message"]
     # Without tolerance the same host falls short of its own total plus a little.
-    assert run(checks=["memory"], min_memory_gb=total / GIB * 1.001, tolerance_percent=0)["passed"] is False
+    assert run(checks=["memory"], min_memory_gib=total / GIB * 1.001, tolerance_percent=0)["passed"] is False
 
 
 def test_disk_short_names_the_mount_and_the_minimum(tmp_path):
@@ -201,7 +201,7 @@ def test_port_expected_listening_by_any_process(listening_socket):
 
 
 def test_skipped_checks_are_neither_measured_nor_judged():
-    result = run(checks=["cores"], min_cores=1, min_memory_gb=10**9, min_disk_gb=10**9)
+    result = run(checks=["cores"], min_cores=1, min_memory_gib=10**9, min_disk_gb=10**9)
     assert result["passed"] is True
     assert set(result) >= {"cores", "checks", "failures", "passed"}
     assert not {"memory", "disk", "dns", "ports"} & set(result)
@@ -213,7 +213,7 @@ def test_no_checks_at_all_passes():
 
 
 def test_fail_on_error_fails_with_every_message_and_the_measurements():
-    result = run(checks=["cores", "memory"], min_cores=100000, min_memory_gb=10**9, fail_on_error=True)
+    result = run(checks=["cores", "memory"], min_cores=100000, min_memory_gib=10**9, fail_on_error=True)
     assert result["failed"] is True
     assert result["msg"] == "; ".join(messages(result))
     assert len(result["failures"]) == 2
@@ -256,7 +256,7 @@ def test_diff_mode_returns_no_diff():
     ("args", "message"),
     [
         ({"min_cores": -1}, "min_cores must be 0 or more, got -1"),
-        ({"min_memory_gb": -0.5}, "min_memory_gb must be 0 or more, got -0.5"),
+        ({"min_memory_gib": -0.5}, "min_memory_gib must be 0 or more, got -0.5"),
         ({"min_disk_gb": -1}, "min_disk_gb must be 0 or more, got -1.0"),
         ({"tolerance_percent": 100}, "tolerance_percent must be at least 0 and below 100, got 100.0"),
         ({"ports": [9618, 0]}, "ports: 0 is not a TCP port (1-65535)"),

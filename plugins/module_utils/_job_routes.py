@@ -20,7 +20,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Mapping
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from ansible_collections.osg_htc.site.plugins.module_utils._classad import (
     is_attribute_name,
@@ -118,7 +118,7 @@ def expression_text(value: Any) -> str:
     raise TypeError(f"{short_repr(value)} is a {type(value).__name__}; give a ClassAd expression as a string")
 
 
-def _expression(col: _Collector, where: str, value: Any) -> Optional[str]:
+def _expression(col: _Collector, where: str, value: Any) -> str | None:
     try:
         text = expression_text(value)
     except (TypeError, ValueError) as exc:
@@ -134,7 +134,7 @@ def _expression(col: _Collector, where: str, value: Any) -> Optional[str]:
     return text
 
 
-def _integer(col: _Collector, where: str, value: Any, minimum: int) -> Optional[str]:
+def _integer(col: _Collector, where: str, value: Any, minimum: int) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value)
@@ -147,7 +147,7 @@ def _integer(col: _Collector, where: str, value: Any, minimum: int) -> Optional[
     return str(value)
 
 
-def _universe(col: _Collector, where: str, value: Any) -> Optional[int]:
+def _universe(col: _Collector, where: str, value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and value in UNIVERSES.values():
@@ -428,7 +428,7 @@ def route_lines(col: _Collector, route: Mapping, label: str) -> List[str]:
         for source, target in items.items():
             where = _where(label, f"copy.{source}")
             if _attr_or_regex(col, where, source) and (
-                source.startswith("/") and isinstance(target, str) and target.strip() or _attr(col, where, target)
+                (source.startswith("/") and isinstance(target, str) and target.strip()) or _attr(col, where, target)
             ):
                 lines.append(f"COPY {source} {str(target).strip()}")
             elif source.startswith("/"):
@@ -446,7 +446,7 @@ def route_lines(col: _Collector, route: Mapping, label: str) -> List[str]:
         for source, target in items.items():
             where = _where(label, f"rename.{source}")
             if _attr_or_regex(col, where, source) and (
-                source.startswith("/") and isinstance(target, str) and target.strip() or _attr(col, where, target)
+                (source.startswith("/") and isinstance(target, str) and target.strip()) or _attr(col, where, target)
             ):
                 lines.append(f"RENAME {source} {str(target).strip()}")
     set_items = dict(_mapping(col, _where(label, "set"), route["set"])) if given("set") else {}
@@ -511,7 +511,7 @@ def render_file(routes: List[Tuple[str, List[str]]]) -> str:
     return "".join(out)
 
 
-def build_routes(routes: Any, python: Optional[str] = None, check_expressions: bool = True):
+def build_routes(routes: Any, python: str | None = None, check_expressions: bool = True):
     """Validate ``routes`` and render them; return ``(text, names, warnings)``.
 
     Every problem (names, keys, commands, and all ClassAd expressions in one batched
@@ -546,7 +546,7 @@ def build_routes(routes: Any, python: Optional[str] = None, check_expressions: b
     return render_file(rendered), [name for name, _lines in rendered], warnings
 
 
-def _check_expressions(col: _Collector, python: Optional[str]) -> Optional[str]:
+def _check_expressions(col: _Collector, python: str | None) -> str | None:
     texts = [TRANSFORM_MACRO_RE.sub(MACRO_PLACEHOLDER, text) for _where_, text in col.expressions]
     bad = check_classad_expressions(texts, python=python)
     if bad is None:
@@ -561,7 +561,7 @@ def _check_expressions(col: _Collector, python: Optional[str]) -> Optional[str]:
     return None
 
 
-def structural_problem(text: str) -> Optional[str]:
+def structural_problem(text: str) -> str | None:
     """A problem with quotes or brackets in ``text``, for when no ClassAd parser is available."""
     stack = []
     pairs = {")": "(", "]": "[", "}": "{"}
@@ -579,9 +579,8 @@ def structural_problem(text: str) -> Optional[str]:
             in_string = True
         elif char in "([{":
             stack.append(char)
-        elif char in pairs:
-            if not stack or stack.pop() != pairs[char]:
-                return f"unbalanced {char!r}"
+        elif char in pairs and (not stack or stack.pop() != pairs[char]):
+            return f"unbalanced {char!r}"
     if in_string:
         return "unterminated string"
     if stack:
@@ -730,7 +729,7 @@ def _has_scope(text: str, scope: str) -> bool:
     return _rewrite_scope(text, scope, "\0") != text
 
 
-def parse_old_ads(chunks: List[str], python: Optional[str] = None, timeout: float = 60):
+def parse_old_ads(chunks: List[str], python: str | None = None, timeout: float = 60):
     """Parse old route ClassAds with classad2 in a child process; None when classad2 is absent."""
     try:
         proc = subprocess.run(
@@ -755,7 +754,7 @@ def parse_old_ads(chunks: List[str], python: Optional[str] = None, timeout: floa
 _SET_DEFAULT_VARIABLES = {name.lower(): name for name in CE_VARIABLES}
 
 
-def convert_old_routes(text: str, python: Optional[str] = None):
+def convert_old_routes(text: str, python: str | None = None):
     """Convert old-syntax routes to structured routes.
 
     ``text`` is a ``JOB_ROUTER_ENTRIES`` value or a whole config file that defines it.

@@ -17,7 +17,8 @@ author:
   - Contributors to the osg_htc.site collection
 description:
   - Renders a list of routes, in the form M(osg_htc.site.ce_job_route) takes in its
-    O(osg_htc.site.ce_job_route#module:routes) option, to the text that module writes, with the same code and the same checks, so a template can use it.
+    O(osg_htc.site.ce_job_route#module:routes) option, to the text that module writes, with the same code
+    and the same checks, so a template can use it.
   - Every problem is reported at once, naming the route, the key or command line and the problem.
   - ClassAd expressions are checked with C(classad2) where the HTCondor Python bindings are installed on the
     controller; otherwise a warning says that only quotes and brackets were checked.

@@ -12,7 +12,7 @@ author:
   - Contributors to the osg_htc.site collection
 description:
   - Writes one HTCondor-CE configuration file holding C(JOB_ROUTER_ROUTE_<name> @=jrt ... @jrt) blocks and
-    C(JOB_ROUTER_ROUTE_NAMES) in the order of O(routes): the first route whose requirements match a job routes it.
+    C(JOB_ROUTER_ROUTE_NAMES) in the order of O(routes); the first route whose requirements match a job routes it.
   - The file is managed as a whole; with O(state=present) it holds exactly O(routes).
   - Everything is checked before the file is touched, and every problem is reported at once, each naming the
     route, the key or command line and the problem. Route names, keys, attribute names, transform commands
@@ -45,8 +45,9 @@ options:
       - The routes, in matching order. Each is a mapping with O(routes[].name) and structured keys and/or
         O(routes[].commands).
       - B(Value rule.) Keys described as an expression take a ClassAd expression written as a string, verbatim
-        (C(requirements: 'Owner == "osg"')); a string literal is therefore quoted inside the YAML string
-        (C(set: {Foo: '"bar"'})), or built with the P(osg_htc.site.classad_quote#filter) filter. Integers,
+        (C('Owner == "osg"') as O(routes[].requirements)); a string literal is therefore quoted inside the YAML
+        string (C('"bar"') as a value of O(routes[].set) is the string C(bar)), or built with the
+        P(osg_htc.site.classad_quote#filter) filter. Integers,
         floats and booleans are written as ClassAd literals.
       - B(Render order.) universe, target_universe, grid_resource, requirements, max_jobs, max_idle_jobs,
         default_queue, default_xcount, default_maxMemory, default_maxWallTime, default_pilot_job_env, copy,
@@ -71,7 +72,8 @@ options:
         type: raw
       grid_resource:
         description:
-          - C(GridResource) of the routed job: a string C(batch <pbs|slurm|lsf|sge|condor> [[user@]host[:port]]) or
+          - C(GridResource) of the routed job, either a string
+            C(batch <pbs|slurm|lsf|sge|condor> [[user@]host[:port]]) or
             C(condor <schedd> <collector>), where a word may be a config macro such as C($(BOSCO_RMS)); or a mapping
             C({batch, user, host, port}) built by the same code as the P(osg_htc.site.grid_resource#filter) filter.
         type: raw

@@ -318,9 +318,11 @@ def _layout(module, path):
     ce_config = module.params["ce_config"]
     if not os.path.isfile(ce_config):
         return None
-    found = check_config_file(ce_config, ["LOCAL_CONFIG_DIR"], read_local_config=False)
-    if found.ok is not True:
+    found = check_config_file(ce_config, ["LOCAL_CONFIG_DIR"])
+    if found.ok is None:
         return None
+    if found.ok is False:
+        module.fail_json(msg=f"The CE configuration {ce_config} does not load, before any change: {found.error}")
     dirs = [d for d in (found.values.get("LOCAL_CONFIG_DIR") or "").replace(",", " ").split() if d]
     directory = os.path.dirname(os.path.abspath(path))
     if directory not in [os.path.abspath(d) for d in dirs]:

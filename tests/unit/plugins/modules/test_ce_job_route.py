@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -74,7 +75,7 @@ def test_order_change_is_a_change_with_backup(tmp_path, confd):
     run(tmp_path, routes=ROUTES)
     result = run(tmp_path, routes=list(reversed(ROUTES)), backup=True, _ansible_diff=True)
     assert result["changed"] is True and result["routes"] == ["Slurm_Default", "Slurm_Prod"]
-    assert "JOB_ROUTER_ROUTE_NAMES = Slurm_Prod Slurm_Default" in open(result["backup_file"]).read()
+    assert "JOB_ROUTER_ROUTE_NAMES = Slurm_Prod Slurm_Default" in Path(result["backup_file"]).read_text()
     assert "JOB_ROUTER_ROUTE_NAMES = Slurm_Default Slurm_Prod" in result["diff"]["after"]
 
 
@@ -98,7 +99,7 @@ def test_absent_route_keeps_the_others_then_absent_file(tmp_path, confd):
     assert result["changed"] is True and result["routes"] == ["Slurm_Default"]
     assert run(tmp_path, state="absent", routes=[{"name": "Slurm_Prod"}])["changed"] is False
     result = run(tmp_path, state="absent", backup=True)
-    assert result["changed"] is True and "Slurm_Default" in open(result["backup_file"]).read()
+    assert result["changed"] is True and "Slurm_Default" in Path(result["backup_file"]).read_text()
     assert not (confd / "20-osg-htc-routes.conf").exists()
     assert run(tmp_path, state="absent")["changed"] is False
 

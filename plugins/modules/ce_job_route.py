@@ -9,7 +9,8 @@ module: ce_job_route
 short_description: Manage HTCondor-CE job routes in the ClassAd transform syntax
 version_added: 0.1.0
 author:
-  - Contributors to the osg_htc.site collection
+  # validate-modules wants a GitHub handle or !UNKNOWN after each author.
+  - Contributors to the osg_htc.site collection (!UNKNOWN)
 description:
   - Writes one HTCondor-CE configuration file holding C(JOB_ROUTER_ROUTE_<name> @=jrt ... @jrt) blocks and
     C(JOB_ROUTER_ROUTE_NAMES) in the order of O(routes); the first route whose requirements match a job routes it.

@@ -251,6 +251,65 @@ def test_packaged_bosco_route_with_line_continuations_converts():
     assert 'GridResource = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"' in build_routes(routes)[0]
 
 
+# The packaged routes of HTCondor-CE 6/23, which ship each route in both syntaxes: the route lines of
+# config/02-ce-<batch>-defaults.conf in github.com/htcondor/htcondor-ce (commit 03eb918d), copied
+# verbatim. (The stored versions of 02-ce-lsf-defaults.conf hold only the old syntax.)
+PACKAGED_BOTH = {
+    "condor": (
+        '[\n  TargetUniverse = 5;\n  name = "Local_Condor";\n]',
+        "JOB_ROUTER_ROUTE_Local_Condor @=jrt\n  TargetUniverse = 5\n@jrt\n",
+    ),
+    "slurm": (
+        '[\n  GridResource = "batch slurm";\n  TargetUniverse = 9;\n  name = "Local_Slurm";\n]',
+        'JOB_ROUTER_ROUTE_Local_Slurm @=jrt\n  TargetUniverse = 9\n  GridResource = "batch slurm"\n@jrt\n',
+    ),
+    "pbs": (
+        '[\n  GridResource = "batch pbs";\n  TargetUniverse = 9;\n  name = "Local_PBS";\n]',
+        'JOB_ROUTER_ROUTE_Local_PBS @=jrt\n  TargetUniverse = 9\n  GridResource = "batch pbs"\n@jrt\n',
+    ),
+    "sge": (
+        '[\n  GridResource = "batch sge";\n  TargetUniverse = 9;\n  name = "Local_SGE";\n]',
+        'JOB_ROUTER_ROUTE_Local_SGE @=jrt\n  TargetUniverse = 9\n  GridResource = "batch sge"\n@jrt\n',
+    ),
+    "bosco": (
+        '[ \\\n     GridResource = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"; \\\n     TargetUniverse = 9; \\\n'
+        '     name = "Local_BOSCO"; \\\n   ]',
+        "JOB_ROUTER_ROUTE_Local_BOSCO @=jrt\n  TargetUniverse = 9\n"
+        '  GridResource = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"\n@jrt\n',
+    ),
+}
+
+
+def _route_value(config, name):
+    """``JOB_ROUTER_ROUTE_<name>`` as HTCondor's configuration parser reads ``config``, one stripped line each."""
+    result = check_config_text(config, [f"JOB_ROUTER_ROUTE_{name}"])
+    assert result.ok is True, result.error
+    return [line.strip() for line in result.values[f"JOB_ROUTER_ROUTE_{name}"].splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("batch", sorted(PACKAGED_BOTH))
+def test_packaged_new_syntax_routes_match_conversion_and_structured_rendering(batch):
+    old, new = PACKAGED_BOTH[batch]
+    name = new.split()[0][len("JOB_ROUTER_ROUTE_") :]
+    packaged_lines = new.splitlines()[1:-1]
+    # The model's raw-command validation accepts the packaged block verbatim.
+    text, _n, _w = build_routes([{"name": name, "commands": packaged_lines}])
+    assert body(text, name) == [line.strip() for line in packaged_lines]
+    # Converting upstream's old-syntax twin gives the structured route that renders upstream's new block.
+    continued = "JOB_ROUTER_ENTRIES = \\\n   " + old if batch == "bosco" else f"JOB_ROUTER_ENTRIES @=jre\n{old}\n@jre\n"
+    routes, notes, problems = convert_old_routes(continued)
+    assert (notes, problems) == ([], [])
+    structured = {"name": name, "target_universe": 5 if batch == "condor" else 9}
+    if batch != "condor":
+        structured["grid_resource"] = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)" if batch == "bosco" else f"batch {batch}"
+    assert routes == [structured]
+    rendered, names, _w = build_routes([structured])
+    assert names == [name]
+    # HTCondor's configuration parser reads the same route from upstream's file and from ours.
+    macros = "BOSCO_RMS = slurm\nBOSCO_ENDPOINT = osg01@login.example.edu\n"
+    assert _route_value(macros + rendered, name) == _route_value(macros + new, name)
+
+
 # The recipes of the HTCondor-CE documentation (v5 "Writing Job Routes", both syntaxes shown there).
 RECIPES = """
 JOB_ROUTER_ENTRIES @=jre

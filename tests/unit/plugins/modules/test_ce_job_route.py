@@ -177,3 +177,30 @@ def test_config_parser_rejection_fails_before_writing(tmp_path):
     result = run(tmp_path, routes=ROUTES, ce_config=ce)
     assert result["failed"] is True and "does not load, before any change" in result["msg"]
     assert not (tmp_path / "config.d" / "20-osg-htc-routes.conf").exists()
+
+
+def test_absent_in_check_mode_shows_the_diff_and_changes_nothing(tmp_path, confd):
+    run(tmp_path, routes=ROUTES)
+    path = confd / "20-osg-htc-routes.conf"
+    before = path.read_text()
+    result = run(
+        tmp_path, state="absent", routes=[{"name": "slurm_prod"}], _ansible_check_mode=True, _ansible_diff=True
+    )
+    assert result["changed"] is True and result["routes"] == ["Slurm_Default"]
+    assert "JOB_ROUTER_ROUTE_Slurm_Prod" in result["diff"]["before"]
+    assert "JOB_ROUTER_ROUTE_Slurm_Prod" not in result["diff"]["after"]
+    result = run(tmp_path, state="absent", _ansible_check_mode=True, _ansible_diff=True)
+    assert result["changed"] is True and result["diff"]["after"] == ""
+    assert path.read_text() == before
+
+
+def test_removing_the_last_route_removes_the_file(tmp_path, confd):
+    run(tmp_path, routes=ROUTES)
+    result = run(tmp_path, state="absent", routes=[{"name": "Slurm_Prod"}, {"name": "Slurm_Default"}])
+    assert result["changed"] is True and result["routes"] == []
+    assert not (confd / "20-osg-htc-routes.conf").exists()
+
+
+def test_convert_with_state_absent_is_refused(tmp_path, confd):
+    result = run(tmp_path, state="absent", convert_from=OLD)
+    assert result["failed"] is True and "state=present only" in result["msg"]

@@ -207,16 +207,27 @@ def check_classad_expressions(
     exprs = list(exprs)
     if not exprs:
         return {}
+    bad = run_classad_script(_CLASSAD_SCRIPT, exprs, "ClassAd check", python=python, timeout=timeout)
+    return None if bad is None else {int(index): message for index, message in bad.items()}
+
+
+def run_classad_script(script: str, payload, what: str, python: str | None = None, timeout: float = 60):
+    """Run an inline ``classad2`` script with ``payload`` as JSON on stdin; return its JSON output.
+
+    The script exits with status 3 when it cannot import the bindings; then, or when the
+    interpreter is missing, this returns None. Raises RuntimeError naming ``what`` when the
+    child fails in any other way or times out.
+    """
     # classad2 reads no config, but an empty one keeps the child independent of the host's.
     try:
-        proc = _run_script(_CLASSAD_SCRIPT, exprs, python, _clean_env(os.devnull), timeout)
+        proc = _run_script(script, payload, python, _clean_env(os.devnull), timeout)
     except subprocess.TimeoutExpired as err:
-        raise RuntimeError(f"ClassAd check timed out after {timeout} s") from err
+        raise RuntimeError(f"{what} timed out after {timeout} s") from err
     if proc is None:
         return None
     if proc.returncode != 0:
-        raise RuntimeError(f"ClassAd check failed (exit {proc.returncode}): {proc.stderr.strip()}")
-    return {int(index): message for index, message in json.loads(proc.stdout).items()}
+        raise RuntimeError(f"{what} failed (exit {proc.returncode}): {proc.stderr.strip()}")
+    return json.loads(proc.stdout)
 
 
 def check_classad_expression(text: str, python: str | None = None, timeout: float = 60) -> ConfigCheck:

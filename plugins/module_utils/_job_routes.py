@@ -15,10 +15,7 @@ old routes run ``classad2`` in a child process (:mod:`._condor_config`).
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from collections.abc import Mapping
 from typing import Any, Dict, List, Tuple
 
@@ -31,6 +28,7 @@ from ansible_collections.osg_htc.site.plugins.module_utils._classad import (
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import (
     NO_CLASSAD_PARSER,
     check_classad_expressions,
+    run_classad_script,
 )
 from ansible_collections.osg_htc.site.plugins.module_utils._grid_resource import BATCH_SYSTEMS, grid_resource
 
@@ -731,24 +729,7 @@ def _has_scope(text: str, scope: str) -> bool:
 
 def parse_old_ads(chunks: List[str], python: str | None = None, timeout: float = 60):
     """Parse old route ClassAds with classad2 in a child process; None when classad2 is absent."""
-    try:
-        proc = subprocess.run(
-            [python or sys.executable, "-c", _PARSE_OLD_SCRIPT],
-            input=json.dumps(chunks),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except OSError:
-        return None
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"parsing the old routes timed out after {timeout} s") from exc
-    if proc.returncode == 3:
-        return None
-    if proc.returncode != 0:
-        raise RuntimeError(f"parsing the old routes failed (exit {proc.returncode}): {proc.stderr.strip()}")
-    return json.loads(proc.stdout)
+    return run_classad_script(_PARSE_OLD_SCRIPT, chunks, "parsing the old routes", python=python, timeout=timeout)
 
 
 _SET_DEFAULT_VARIABLES = {name.lower(): name for name in CE_VARIABLES}

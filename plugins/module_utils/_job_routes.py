@@ -422,15 +422,7 @@ def route_lines(col: _Collector, route: Mapping, label: str) -> List[str]:
             if number is not None:
                 lines.append(f"{key} = {number}")
     if given("copy"):
-        items = _mapping(col, _where(label, "copy"), route["copy"])
-        for source, target in items.items():
-            where = _where(label, f"copy.{source}")
-            if _attr_or_regex(col, where, source) and (
-                (source.startswith("/") and isinstance(target, str) and target.strip()) or _attr(col, where, target)
-            ):
-                lines.append(f"COPY {source} {str(target).strip()}")
-            elif source.startswith("/"):
-                col.problem(where, "a /regex/ needs a non-empty substitution pattern")
+        lines.extend(_attribute_pairs(col, label, "copy", route["copy"]))
     if given("delete"):
         items = route["delete"]
         if not isinstance(items, list):
@@ -440,13 +432,7 @@ def route_lines(col: _Collector, route: Mapping, label: str) -> List[str]:
             if _attr_or_regex(col, _where(label, f"delete[{index}]"), attr):
                 lines.append(f"DELETE {attr}")
     if given("rename"):
-        items = _mapping(col, _where(label, "rename"), route["rename"])
-        for source, target in items.items():
-            where = _where(label, f"rename.{source}")
-            if _attr_or_regex(col, where, source) and (
-                (source.startswith("/") and isinstance(target, str) and target.strip()) or _attr(col, where, target)
-            ):
-                lines.append(f"RENAME {source} {str(target).strip()}")
+        lines.extend(_attribute_pairs(col, label, "rename", route["rename"]))
     set_items = dict(_mapping(col, _where(label, "set"), route["set"])) if given("set") else {}
     for key, command in (("set", "SET"), ("default", "DEFAULT"), ("evalset", "EVALSET")):
         if key == "set":
@@ -478,6 +464,23 @@ def route_lines(col: _Collector, route: Mapping, label: str) -> List[str]:
             col.problem(_where(label, "commands"), f"{depth[0]} 'if' without a matching 'endif'")
     if not lines:
         col.problem(label, "has no commands; give at least universe, target_universe, grid_resource or commands")
+    return lines
+
+
+def _attribute_pairs(col: _Collector, label: str, key: str, value: Any) -> List[str]:
+    """``COPY``/``RENAME`` lines of a ``{source: target}`` mapping; a /regex/ source takes a substitution pattern."""
+    lines = []
+    for source, target in _mapping(col, _where(label, key), value).items():
+        where = _where(label, f"{key}.{source}")
+        if not _attr_or_regex(col, where, source):
+            continue
+        if source.startswith("/"):
+            if not (isinstance(target, str) and target.strip()):
+                col.problem(where, f"{short_repr(target)} is not a substitution pattern; give a non-empty string")
+                continue
+        elif not _attr(col, where, target):
+            continue
+        lines.append(f"{key.upper()} {source} {target.strip()}")
     return lines
 
 

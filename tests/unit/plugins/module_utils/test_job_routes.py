@@ -149,6 +149,8 @@ def test_raw_commands_accept_every_documented_form():
         ({"name": "R", "universe": 5, "default_queue": "a queue"}, "default_queue: 'a queue' is not a batch queue"),
         ({"name": "R", "universe": 5, "delete": ["true"]}, "delete[0]: 'true' is neither a ClassAd attribute"),
         ({"name": "R", "universe": 5, "copy": {"A": "not valid"}}, "copy.A: 'not valid' is not a valid ClassAd"),
+        ({"name": "R", "universe": 5, "rename": {"/^A(.*)/": ""}}, "rename./^A(.*)/: '' is not a substitution"),
+        ({"name": "R", "universe": 5, "copy": {"/^A(.*)/": None}}, "copy./^A(.*)/: None is not a substitution"),
         ({"name": "R", "universe": 5, "colour": 1}, "R: unknown keys ['colour']"),
         ({"name": "R"}, "R: has no commands"),
         ({"name": "R", "commands": ["FROB x"]}, "commands[0] 'FROB x': 'FROB x' is not a transform command"),

@@ -29,8 +29,11 @@ HTCondor reads the ``LOCAL_CONFIG_FILE`` / ``LOCAL_CONFIG_DIR`` named by an
 ``include_before`` file only after the whole wrapper, i.e. after the candidate;
 a base config such as ``/etc/condor/condor_config`` therefore pulls in the live
 ``config.d`` files after the candidate, and a live copy of the file being
-replaced overrides the candidate in ``values``. List the files explicitly when
-the order matters.
+replaced overrides the candidate in ``values``. When the order matters, list the
+files explicitly (``include_before``, then the candidate, then ``include_after``;
+:func:`local_config_dir_files` lists a ``LOCAL_CONFIG_DIR`` in HTCondor's order)
+and pass ``read_local_config=False``: the wrapper then ends with empty
+``LOCAL_CONFIG_DIR`` and ``LOCAL_CONFIG_FILE``, so nothing is read twice.
 
 Result shapes:
 
@@ -54,7 +57,7 @@ import sys
 import tempfile
 import uuid
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Mapping, Sequence
+from typing import Dict, Iterable, List, Mapping, Sequence
 
 NO_PARSER = (
     "no HTCondor parser available: install python3-condor (the HTCondor Python bindings) "
@@ -105,6 +108,8 @@ json.dump(bad, sys.stdout)
 """
 
 _SENTINEL = "OSG_HTC_SITE_CONFIG_CHECK"
+# HTCondor's default LOCAL_CONFIG_DIR_EXCLUDE_REGEXP (param_info.in).
+LOCAL_CONFIG_DIR_EXCLUDE_REGEXP = r"^((\..*)|(.*~)|(#.*)|(.*\.rpmsave)|(.*\.rpmnew))$"
 _WRAPPER_LABEL = "<validation wrapper>"
 _MEANINGFUL = re.compile(r"Config source|Configuration Error|endif|can't open|error|not found|unexpected", re.I)
 
@@ -143,6 +148,8 @@ def check_config_file(
     names: Iterable[str] = (),
     *,
     include_before: Sequence[str] = (),
+    include_after: Sequence[str] = (),
+    read_local_config: bool = True,
     python: str | None = None,
     config_val: Sequence[str] = ("condor_config_val",),
     timeout: float = 60,
@@ -151,14 +158,16 @@ def check_config_file(
     """Load ``path`` with HTCondor's parser, after the files in ``include_before``.
 
     The files are read through a generated wrapper (``include : <file>`` lines)
-    so the candidate is checked in the context of e.g. the host's base config,
+    so the candidate is checked in the context of e.g. the host's base config
+    (and of ``include_after``, read after it),
     and ``values`` holds the effective, macro-expanded value of each of ``names``
     for the whole stack (None when undefined; built-in defaults count as defined).
     ``label`` is the name shown for ``path`` in error messages.
     Raises ValueError for a path HTCondor's ``include`` cannot express.
     """
     with tempfile.TemporaryDirectory(prefix="osg_htc-condor-check-") as workdir:
-        return _check(path, list(names), include_before, workdir, python, config_val, timeout, label)
+        layout = _Layout(include_before, include_after, read_local_config)
+        return _check(path, list(names), layout, workdir, python, config_val, timeout, label)
 
 
 def check_config_text(
@@ -166,6 +175,8 @@ def check_config_text(
     names: Iterable[str] = (),
     *,
     include_before: Sequence[str] = (),
+    include_after: Sequence[str] = (),
+    read_local_config: bool = True,
     tmpdir: str | None = None,
     label: str = "<config text>",
     python: str | None = None,
@@ -180,7 +191,8 @@ def check_config_text(
         path = os.path.join(workdir, "candidate.conf")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
-        return _check(path, list(names), include_before, workdir, python, config_val, timeout, label)
+        layout = _Layout(include_before, include_after, read_local_config)
+        return _check(path, list(names), layout, workdir, python, config_val, timeout, label)
 
 
 def check_classad_expressions(
@@ -195,16 +207,27 @@ def check_classad_expressions(
     exprs = list(exprs)
     if not exprs:
         return {}
+    bad = run_classad_script(_CLASSAD_SCRIPT, exprs, "ClassAd check", python=python, timeout=timeout)
+    return None if bad is None else {int(index): message for index, message in bad.items()}
+
+
+def run_classad_script(script: str, payload, what: str, python: str | None = None, timeout: float = 60):
+    """Run an inline ``classad2`` script with ``payload`` as JSON on stdin; return its JSON output.
+
+    The script exits with status 3 when it cannot import the bindings; then, or when the
+    interpreter is missing, this returns None. Raises RuntimeError naming ``what`` when the
+    child fails in any other way or times out.
+    """
     # classad2 reads no config, but an empty one keeps the child independent of the host's.
     try:
-        proc = _run_script(_CLASSAD_SCRIPT, exprs, python, _clean_env(os.devnull), timeout)
+        proc = _run_script(script, payload, python, _clean_env(os.devnull), timeout)
     except subprocess.TimeoutExpired as err:
-        raise RuntimeError(f"ClassAd check timed out after {timeout} s") from err
+        raise RuntimeError(f"{what} timed out after {timeout} s") from err
     if proc is None:
         return None
     if proc.returncode != 0:
-        raise RuntimeError(f"ClassAd check failed (exit {proc.returncode}): {proc.stderr.strip()}")
-    return {int(index): message for index, message in json.loads(proc.stdout).items()}
+        raise RuntimeError(f"{what} failed (exit {proc.returncode}): {proc.stderr.strip()}")
+    return json.loads(proc.stdout)
 
 
 def check_classad_expression(text: str, python: str | None = None, timeout: float = 60) -> ConfigCheck:
@@ -257,11 +280,44 @@ def _include_line(path: str) -> str:
     return f"include : {path}\n"
 
 
-def _check(path, names, include_before, workdir, python, config_val, timeout, label) -> ConfigCheck:
+@dataclass(frozen=True)
+class _Layout:
+    """Where the candidate sits among other config files, and whether LOCAL_CONFIG_* are read."""
+
+    before: Sequence[str] = ()
+    after: Sequence[str] = ()
+    read_local_config: bool = True
+
+
+def local_config_dir_files(value: str | None, exclude: str | None = None) -> List[str]:
+    """The files a ``LOCAL_CONFIG_DIR`` value names, in the order HTCondor reads them.
+
+    ``value`` is the (expanded) list of directories, separated by commas and/or
+    spaces; each directory's files are read in lexicographic order, skipping
+    subdirectories and names matching ``exclude`` (default: HTCondor's
+    ``LOCAL_CONFIG_DIR_EXCLUDE_REGEXP``, which skips dot files, editor backups
+    and RPM leftovers). Missing directories are skipped, as HTCondor does.
+    """
+    pattern = re.compile(exclude or LOCAL_CONFIG_DIR_EXCLUDE_REGEXP)
+    files = []
+    for directory in re.split(r"[\s,]+", value or ""):
+        if not directory or not os.path.isdir(directory):
+            continue
+        for entry in sorted(os.listdir(directory)):
+            full = os.path.join(directory, entry)
+            if os.path.isfile(full) and not pattern.search(entry):
+                files.append(full)
+    return files
+
+
+def _check(path, names, layout, workdir, python, config_val, timeout, label) -> ConfigCheck:
     token = uuid.uuid4().hex
     wrapper = os.path.join(workdir, "check-wrapper.conf")
     with open(wrapper, "w", encoding="utf-8") as handle:
-        handle.writelines(_include_line(p) for p in [*include_before, path])
+        handle.writelines(_include_line(p) for p in [*layout.before, path, *layout.after])
+        if not layout.read_local_config:
+            # Read after the whole wrapper: emptied here, nothing is read twice.
+            handle.write("LOCAL_CONFIG_DIR =\nLOCAL_CONFIG_FILE =\n")
         # Read back through condor_config_val to prove the tool really loaded
         # this file: condor_ce_config_val, for one, forces its own CONDOR_CONFIG.
         handle.write(f"{_SENTINEL} = {token}\n")
@@ -343,5 +399,6 @@ __all__ = [
     "check_classad_expressions",
     "check_config_file",
     "check_config_text",
+    "local_config_dir_files",
     "parse_error_summary",
 ]

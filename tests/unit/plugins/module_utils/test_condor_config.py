@@ -26,6 +26,7 @@ from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import
     check_classad_expressions,
     check_config_file,
     check_config_text,
+    local_config_dir_files,
     parse_error_summary,
 )
 
@@ -202,6 +203,39 @@ def test_local_config_dir_of_include_before_is_read_after_the_candidate(tmp_path
     cand = write(tmp_path, "cand.conf", "LIST = $(LIST), b\n")
     result = check_config_file(str(cand), ["LIST"], include_before=[str(base)])
     assert result.values == {"LIST": "a, b, fromdir"}
+
+
+def test_candidate_in_place_among_a_config_dir(tmp_path):
+    # The candidate takes the place of a live file: the files before it, then it,
+    # then the files after it, and the base config's LOCAL_CONFIG_DIR not again.
+    confd = tmp_path / "config.d"
+    confd.mkdir()
+    first = write(confd, "10-a.conf", "LIST = $(LIST), first\n")
+    write(confd, "20-live.conf", "LIST = $(LIST), live\n")
+    last = write(confd, "30-z.conf", "LIST = $(LIST), last\n")
+    base = write(tmp_path, "base.conf", f"LIST = base\nLOCAL_CONFIG_DIR = {confd}\n")
+    result = check_config_text(
+        "LIST = $(LIST), candidate\n",
+        ["LIST", "LOCAL_CONFIG_DIR"],
+        include_before=[str(base), str(first)],
+        include_after=[str(last)],
+        read_local_config=False,
+    )
+    assert result.ok is True
+    assert result.values == {"LIST": "base, first, candidate, last", "LOCAL_CONFIG_DIR": None}
+
+
+def test_local_config_dir_files_in_htcondor_order(tmp_path):
+    one, two = tmp_path / "usr", tmp_path / "etc"
+    one.mkdir()
+    two.mkdir()
+    for name in ["20-b.conf", "01-a.conf", ".hidden", "x.conf~", "y.conf.rpmnew", "z.conf.rpmsave", "#tmp"]:
+        write(two, name, "")
+    (two / "subdir").mkdir()
+    write(one, "50-u.conf", "")
+    files = local_config_dir_files(f"{one}, {two} {tmp_path / 'missing'}")
+    assert files == [str(one / "50-u.conf"), str(two / "01-a.conf"), str(two / "20-b.conf")]
+    assert local_config_dir_files(None) == []
 
 
 def test_condor_environment_overrides_do_not_leak(tmp_path, monkeypatch):

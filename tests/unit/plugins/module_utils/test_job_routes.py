@@ -1,0 +1,427 @@
+# Copyright: Contributors to the osg_htc.site collection
+# SPDX-License-Identifier: Apache-2.0
+"""Tests for the job route model: rendering, validation and conversion from JOB_ROUTER_ENTRIES."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import check_config_text
+from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import (
+    RENDER_ORDER,
+    RouteError,
+    build_routes,
+    convert_old_routes,
+    parse_managed_file,
+    split_ads,
+    structural_problem,
+)
+
+pytest.importorskip("classad2")
+
+
+def body(text, name):
+    """The command lines of route ``name`` in rendered ``text``."""
+    return parse_managed_file(text)[[r["name"] for r in parse_managed_file(text)].index(name)]["commands"]
+
+
+def test_every_key_renders_in_the_documented_order():
+    route = {
+        "name": "All",
+        "commands": ["# raw last"],
+        "evalset": {"E": 'strcat("a", Owner)'},
+        "default": {"RequestGPUs": 1},
+        "default_CERequirements": ["Walltime", "E"],
+        "set": {"Walltime": 3600, "S": '"x"'},
+        "rename": {"R": "R2"},
+        "delete": ["D", "/^Tmp/"],
+        "copy": {"C": "orig_C", "/^Auth(.*)/": "orig_Auth\\1"},
+        "default_pilot_job_env": '"A=1 B=2"',
+        "default_maxWallTime": 60,
+        "default_maxMemory": 2000,
+        "default_xcount": 8,
+        "default_queue": "osg",
+        "max_idle_jobs": 50,
+        "max_jobs": 100,
+        "requirements": 'Owner == "osg"',
+        "grid_resource": {"batch": "slurm", "user": "osg01", "host": "login.example.edu"},
+        "universe": "grid",
+    }
+    text, names, warnings = build_routes([route])
+    assert names == ["All"] and warnings == []
+    assert body(text, "All") == [
+        "UNIVERSE GRID",
+        'GridResource = "batch slurm osg01@login.example.edu"',
+        'REQUIREMENTS Owner == "osg"',
+        "MaxJobs = 100",
+        "MaxIdleJobs = 50",
+        "default_queue = osg",
+        "default_xcount = 8",
+        "default_maxMemory = 2000",
+        "default_maxWallTime = 60",
+        'default_pilot_job_env = "A=1 B=2"',
+        "COPY C orig_C",
+        "COPY /^Auth(.*)/ orig_Auth\\1",
+        "DELETE D",
+        "DELETE /^Tmp/",
+        "RENAME R R2",
+        "SET Walltime 3600",
+        'SET S "x"',
+        'SET default_CERequirements "Walltime,E"',
+        "DEFAULT RequestGPUs 1",
+        'EVALSET E strcat("a", Owner)',
+        "# raw last",
+    ]
+    assert RENDER_ORDER[-1] == "commands"
+    # HTCondor's configuration parser reads the file and the route names back.
+    result = check_config_text(text, ["JOB_ROUTER_ROUTE_NAMES", "JOB_ROUTER_ROUTE_All"])
+    assert result.ok is True
+    assert result.values["JOB_ROUTER_ROUTE_NAMES"] == "All"
+    assert "SET Walltime 3600" in result.values["JOB_ROUTER_ROUTE_All"]
+
+
+def test_route_order_is_the_given_order_and_target_universe_form():
+    text, names, _w = build_routes(
+        [{"name": "B", "target_universe": "vanilla"}, {"name": "A", "target_universe": 9, "grid_resource": "batch pbs"}]
+    )
+    assert names == ["B", "A"]
+    assert text.rstrip().endswith("JOB_ROUTER_ROUTE_NAMES = B A")
+    assert body(text, "B") == ["TargetUniverse = 5"]
+    assert body(text, "A") == ["TargetUniverse = 9", 'GridResource = "batch pbs"']
+
+
+def test_value_rule_strings_are_expressions_scalars_are_literals():
+    text, _n, _w = build_routes(
+        [{"name": "V", "universe": 5, "set": {"A": '"bar"', "B": "Owner", "C": True, "D": 1.5}}]
+    )
+    assert body(text, "V")[1:] == ['SET A "bar"', "SET B Owner", "SET C true", "SET D 1.5"]
+
+
+def test_raw_commands_accept_every_documented_form():
+    commands = [
+        "# comment",
+        "UNIVERSE VANILLA",
+        "TargetUniverse = 5",
+        'GridResource = "batch slurm"',
+        "MaxJobs = 10",
+        'REQUIREMENTS regexp("\\/cms\\/Role\\=pilot", x509UserProxyFirstFQAN)',
+        "SET IsProduction = True",
+        "DEFAULT RequestGPUs = 1",
+        'EVALSET Experiment = strcat("atlas.", Owner)',
+        "EVALMACRO cores = $(MY.xcount:1) * 2",
+        "COPY Environment Original_Environment",
+        "COPY /Resource(.+)/ OriginalResource\\1",
+        "RENAME /^AuthToken(.*)/ orig_AuthToken\\1",
+        "DELETE /^orig_/",
+        "NAME Pretty",
+        "if defined MY.queue",
+        '  SET BatchQueue "$(MY.queue)"',
+        "elif $(cores) > 4",
+        "else",
+        "endif",
+        "default_maxMemory = 1000",
+    ]
+    text, _n, _w = build_routes([{"name": "Raw", "commands": commands}])
+    assert body(text, "Raw") == [c.strip() for c in commands]
+
+
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [
+        ({"name": "bad-name", "universe": 5}, "routes[0]: name 'bad-name' is not valid"),
+        ({"name": "R", "universe": "teleport"}, "route 'R', universe: 'teleport' is not a universe"),
+        ({"name": "R", "universe": 5, "target_universe": 5}, "R: give universe or target_universe, not both"),
+        ({"name": "R", "grid_resource": "batch htcondor"}, "route 'R', grid_resource: batch system 'htcondor'"),
+        ({"name": "R", "grid_resource": "arc ce.example"}, "is not a GridResource the CE routes to"),
+        ({"name": "R", "grid_resource": {"batch": "slurm", "host": "bad_host"}}, "invalid label 'bad_host'"),
+        (
+            {"name": "R", "universe": 5, "requirements": "Owner =="},
+            "route 'R', requirements: 'Owner ==' is not a valid",
+        ),
+        ({"name": "R", "universe": 5, "set": {"1x": 1}}, "route 'R', set.1x: '1x' is not a valid ClassAd attribute"),
+        ({"name": "R", "universe": 5, "set": {"A": 1, "a": 2}}, "'A' and 'a' are the same attribute"),
+        ({"name": "R", "universe": 5, "set": {"A": "1 +"}}, "route 'R', set.A: '1 +' is not a valid ClassAd"),
+        ({"name": "R", "universe": 5, "max_jobs": -1}, "route 'R', max_jobs: -1 is out of range"),
+        ({"name": "R", "universe": 5, "max_idle_jobs": 2**31}, "max_idle_jobs: 2147483648 is out of range"),
+        ({"name": "R", "universe": 5, "default_xcount": 0}, "default_xcount: 0 is out of range"),
+        ({"name": "R", "universe": 5, "default_queue": "a queue"}, "default_queue: 'a queue' is not a batch queue"),
+        ({"name": "R", "universe": 5, "delete": ["true"]}, "delete[0]: 'true' is neither a ClassAd attribute"),
+        ({"name": "R", "universe": 5, "copy": {"A": "not valid"}}, "copy.A: 'not valid' is not a valid ClassAd"),
+        ({"name": "R", "universe": 5, "rename": {"/^A(.*)/": ""}}, "rename./^A(.*)/: '' is not a substitution"),
+        ({"name": "R", "universe": 5, "copy": {"/^A(.*)/": None}}, "copy./^A(.*)/: None is not a substitution"),
+        ({"name": "R", "universe": 5, "colour": 1}, "R: unknown keys ['colour']"),
+        ({"name": "R"}, "R: has no commands"),
+        ({"name": "R", "commands": ["FROB x"]}, "commands[0] 'FROB x': 'FROB x' is not a transform command"),
+        ({"name": "R", "commands": ["SET"]}, "commands[0] 'SET': SET needs an argument"),
+        ({"name": "R", "commands": ["SET A"]}, "SET A has no value"),
+        ({"name": "R", "commands": ["SET 2A 1"]}, "'2A' is not a valid ClassAd attribute name"),
+        ({"name": "R", "commands": ["SET A (1"]}, "commands[0] 'SET A (1': '(1' is not a valid ClassAd"),
+        ({"name": "R", "commands": ["DELETE A B"]}, "DELETE takes one attribute or /regex/"),
+        ({"name": "R", "commands": ["COPY A"]}, "COPY needs a new attribute name"),
+        ({"name": "R", "commands": ["UNIVERSE moon"]}, "'moon' is not a universe"),
+        ({"name": "R", "commands": ["TRANSFORM 3"]}, "TRANSFORM belongs to multi-ad transforms"),
+        ({"name": "R", "commands": ["@jrt"]}, "would end the route's @=jrt block"),
+        ({"name": "R", "commands": ["SET A 1\nSET B 2"]}, "contains a line break"),
+        ({"name": "R", "commands": ["if true"]}, "route 'R', commands: 1 'if' without a matching 'endif'"),
+        ({"name": "R", "commands": ["else"]}, "'else' without a matching 'if'"),
+        ({"name": "R", "commands": ["endif x"]}, "'endif' takes no condition"),
+        ({"name": "R", "commands": ["MaxJobs = many"]}, "'many' is not an integer"),
+        ({"name": "R", "commands": ["GridResource = batch slurm"]}, "GridResource must be a quoted string"),
+    ],
+)
+def test_each_problem_names_route_key_and_problem(route, expected):
+    with pytest.raises(RouteError) as info:
+        build_routes([route])
+    assert any(expected in problem for problem in info.value.problems), info.value.problems
+
+
+def test_all_problems_are_reported_at_once_and_duplicates_found():
+    routes = [
+        {"name": "A", "universe": "x", "set": {"B": "(("}},
+        {"name": "a", "universe": 5},
+        {"name": "C", "commands": ["FROB"]},
+    ]
+    with pytest.raises(RouteError) as info:
+        build_routes(routes)
+    text = str(info.value)
+    assert "universe: 'x'" in text and "set.B" in text and "name 'a' is given twice" in text and "'FROB'" in text
+
+
+def test_structural_fallback_without_classad2(tmp_path):
+    python = tmp_path / "python"  # STANDS IN FOR an interpreter without the HTCondor bindings
+    python.write_text("#!/bin/sh\nexit 3\n")
+    python.chmod(0o755)
+    with pytest.raises(RouteError, match="unterminated string"):
+        build_routes([{"name": "R", "universe": 5, "set": {"A": '"open'}}], python=str(python))
+    _t, _n, warnings = build_routes([{"name": "R", "universe": 5, "set": {"A": "f(1)"}}], python=str(python))
+    assert "no ClassAd parser available" in warnings[0]
+    assert structural_problem("(]") == "unbalanced ']'"
+
+
+def test_bosco_macros_survive_and_other_dollars_are_escaped():
+    text, _n, _w = build_routes(
+        [{"name": "SSH_Endpoint", "target_universe": 9, "grid_resource": "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"}]
+    )
+    assert 'GridResource = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"' in text
+    result = check_config_text(
+        "BOSCO_RMS = slurm\nBOSCO_ENDPOINT = osg01@login.example.edu\n" + text, ["JOB_ROUTER_ROUTE_SSH_Endpoint"]
+    )
+    assert 'GridResource = "batch slurm osg01@login.example.edu"' in result.values["JOB_ROUTER_ROUTE_SSH_Endpoint"]
+
+
+# --- conversion -----------------------------------------------------------------------------
+
+# The packaged old-syntax routes of HTCondor-CE 23 (config/02-ce-<batch>.conf).
+PACKAGED_OLD = {
+    "condor": ('[\n  TargetUniverse = 5;\n  name = "Local_Condor";\n]', {"target_universe": 5}),
+    "slurm": ('[\n  GridResource = "batch slurm";\n  TargetUniverse = 9;\n  name = "Local_Slurm";\n]', {}),
+    "pbs": ('[\n  GridResource = "batch pbs";\n  TargetUniverse = 9;\n  name = "Local_PBS";\n]', {}),
+    "lsf": ('[\n  GridResource = "batch lsf";\n  TargetUniverse = 9;\n  name = "Local_LSF";\n]', {}),
+    "sge": ('[\n  GridResource = "batch sge";\n  TargetUniverse = 9;\n  name = "Local_SGE";\n]', {}),
+}
+
+
+@pytest.mark.parametrize("batch", sorted(PACKAGED_OLD))
+def test_packaged_routes_convert_and_load(batch):
+    ads, _extra = PACKAGED_OLD[batch]
+    config = f"# HTCondor-CE {batch} batch system configuration file.\nJOB_ROUTER_ENTRIES @=jre\n{ads}\n@jre\n"
+    routes, notes, problems = convert_old_routes(config)
+    assert problems == [] and notes == []
+    expected = {"name": f"Local_{batch.upper() if batch in ('pbs', 'lsf', 'sge') else batch.title()}"}
+    expected["target_universe"] = 5 if batch == "condor" else 9
+    if batch != "condor":
+        expected["grid_resource"] = f"batch {batch}"
+    assert routes == [expected]
+    text, names, _w = build_routes(routes)
+    assert check_config_text(text, ["JOB_ROUTER_ROUTE_NAMES"]).values == {"JOB_ROUTER_ROUTE_NAMES": names[0]}
+
+
+def test_packaged_bosco_route_with_line_continuations_converts():
+    config = (
+        "JOB_ROUTER_ENTRIES = \\\n   [ \\\n"
+        '     GridResource = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"; \\\n'
+        "     TargetUniverse = 9; \\\n"
+        '     name = "Local_BOSCO"; \\\n   ]\n'
+    )
+    routes, _notes, problems = convert_old_routes(config)
+    assert problems == []
+    assert routes == [
+        {"name": "Local_BOSCO", "grid_resource": "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)", "target_universe": 9}
+    ]
+    assert 'GridResource = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"' in build_routes(routes)[0]
+
+
+# The packaged routes of HTCondor-CE 6/23, which ship each route in both syntaxes: the route lines of
+# config/02-ce-<batch>-defaults.conf in github.com/htcondor/htcondor-ce (commit 03eb918d), copied
+# verbatim. (The stored versions of 02-ce-lsf-defaults.conf hold only the old syntax.)
+PACKAGED_BOTH = {
+    "condor": (
+        '[\n  TargetUniverse = 5;\n  name = "Local_Condor";\n]',
+        "JOB_ROUTER_ROUTE_Local_Condor @=jrt\n  TargetUniverse = 5\n@jrt\n",
+    ),
+    "slurm": (
+        '[\n  GridResource = "batch slurm";\n  TargetUniverse = 9;\n  name = "Local_Slurm";\n]',
+        'JOB_ROUTER_ROUTE_Local_Slurm @=jrt\n  TargetUniverse = 9\n  GridResource = "batch slurm"\n@jrt\n',
+    ),
+    "pbs": (
+        '[\n  GridResource = "batch pbs";\n  TargetUniverse = 9;\n  name = "Local_PBS";\n]',
+        'JOB_ROUTER_ROUTE_Local_PBS @=jrt\n  TargetUniverse = 9\n  GridResource = "batch pbs"\n@jrt\n',
+    ),
+    "sge": (
+        '[\n  GridResource = "batch sge";\n  TargetUniverse = 9;\n  name = "Local_SGE";\n]',
+        'JOB_ROUTER_ROUTE_Local_SGE @=jrt\n  TargetUniverse = 9\n  GridResource = "batch sge"\n@jrt\n',
+    ),
+    "bosco": (
+        '[ \\\n     GridResource = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"; \\\n     TargetUniverse = 9; \\\n'
+        '     name = "Local_BOSCO"; \\\n   ]',
+        "JOB_ROUTER_ROUTE_Local_BOSCO @=jrt\n  TargetUniverse = 9\n"
+        '  GridResource = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"\n@jrt\n',
+    ),
+}
+
+
+def _route_value(config, name):
+    """``JOB_ROUTER_ROUTE_<name>`` as HTCondor's configuration parser reads ``config``, one stripped line each."""
+    result = check_config_text(config, [f"JOB_ROUTER_ROUTE_{name}"])
+    assert result.ok is True, result.error
+    return [line.strip() for line in result.values[f"JOB_ROUTER_ROUTE_{name}"].splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("batch", sorted(PACKAGED_BOTH))
+def test_packaged_new_syntax_routes_match_conversion_and_structured_rendering(batch):
+    old, new = PACKAGED_BOTH[batch]
+    name = new.split()[0][len("JOB_ROUTER_ROUTE_") :]
+    packaged_lines = new.splitlines()[1:-1]
+    # The model's raw-command validation accepts the packaged block verbatim.
+    text, _n, _w = build_routes([{"name": name, "commands": packaged_lines}])
+    assert body(text, name) == [line.strip() for line in packaged_lines]
+    # Converting upstream's old-syntax twin gives the structured route that renders upstream's new block.
+    continued = "JOB_ROUTER_ENTRIES = \\\n   " + old if batch == "bosco" else f"JOB_ROUTER_ENTRIES @=jre\n{old}\n@jre\n"
+    routes, notes, problems = convert_old_routes(continued)
+    assert (notes, problems) == ([], [])
+    structured = {"name": name, "target_universe": 5 if batch == "condor" else 9}
+    if batch != "condor":
+        structured["grid_resource"] = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)" if batch == "bosco" else f"batch {batch}"
+    assert routes == [structured]
+    rendered, names, _w = build_routes([structured])
+    assert names == [name]
+    # HTCondor's configuration parser reads the same route from upstream's file and from ours.
+    macros = "BOSCO_RMS = slurm\nBOSCO_ENDPOINT = osg01@login.example.edu\n"
+    assert _route_value(macros + rendered, name) == _route_value(macros + new, name)
+
+
+# The recipes of the HTCondor-CE documentation (v5 "Writing Job Routes", both syntaxes shown there).
+RECIPES = """
+JOB_ROUTER_ENTRIES @=jre
+[ Requirements = (TARGET.queue == "prod"); TargetUniverse = 5; set_IsProduction = True; name = "Production_Jobs"; ]
+[ Requirements = (TARGET.Owner == "usatlas2"); TargetUniverse = 5; name = "Owner_Route"; ]
+[ Requirements = regexp("^usatlas", TARGET.Owner); TargetUniverse = 5; name = "Regexp_Route"; ]
+[ Requirements = regexp("\\/cms\\/Role\\=pilot", TARGET.x509UserProxyFirstFQAN); TargetUniverse = 5; name = "FQAN"; ]
+[ Requirements = TARGET.orig_AuthTokenIssuer == "https://scitokens.org/osg-connect"; TargetUniverse = 5;
+  name = "Token_Issuer"; ]
+[ TargetUniverse = 5; name = "Defaults"; set_default_maxMemory = 1000; set_default_xcount = 8;
+  set_default_maxWallTime = 60; MaxJobs = 100; MaxIdleJobs = 10;
+  set_default_pilot_job_env = strcat("WN_SCRATCH_DIR=/nobackup", " PILOT_COLLECTOR=", JOB_COLLECTOR); ]
+[ GridResource = "batch slurm"; TargetUniverse = 9; name = "My_Slurm"; set_default_queue = "osg_queue";
+  set_WallTime = 3600; set_AccountingGroup = x509UserProxyFirstFQAN;
+  set_default_CERequirements = "WallTime,AccountingGroup"; ]
+[ TargetUniverse = 5; name = "Edits"; eval_set_Experiment = strcat("atlas.", TARGET.Owner);
+  set_FOO = 1; copy_Environment = "Original_Environment"; delete_Environment = True; ]
+@jre
+"""
+
+
+def test_documented_recipes_convert():
+    routes, notes, problems = convert_old_routes(RECIPES)
+    assert problems == [] and notes == []
+    by_name = {r["name"]: r for r in routes}
+    assert by_name["Production_Jobs"] == {
+        "name": "Production_Jobs",
+        "target_universe": 5,
+        "requirements": '(queue == "prod")',
+        "set": {"IsProduction": "true"},
+    }
+    assert by_name["Owner_Route"]["requirements"] == '(Owner == "usatlas2")'
+    assert by_name["Regexp_Route"]["requirements"] == 'regexp("^usatlas",Owner)'
+    # The ClassAd unparser drops escapes that change nothing ("\/" is "/").
+    assert by_name["FQAN"]["requirements"] == 'regexp("/cms/Role=pilot",x509UserProxyFirstFQAN)'
+    assert by_name["Token_Issuer"]["requirements"] == 'orig_AuthTokenIssuer == "https://scitokens.org/osg-connect"'
+    defaults = by_name["Defaults"]
+    assert (defaults["default_maxMemory"], defaults["default_xcount"], defaults["default_maxWallTime"]) == (1000, 8, 60)
+    assert (defaults["max_jobs"], defaults["max_idle_jobs"]) == (100, 10)
+    assert defaults["default_pilot_job_env"].startswith('strcat("WN_SCRATCH_DIR=/nobackup"')
+    slurm = by_name["My_Slurm"]
+    assert slurm["default_queue"] == "osg_queue"
+    assert slurm["default_CERequirements"] == "WallTime,AccountingGroup"
+    assert slurm["set"] == {"AccountingGroup": "x509UserProxyFirstFQAN", "WallTime": "3600"}
+    text, _names, _w = build_routes(routes)
+    # The old router's class order survives: copy, then delete, then set, then eval_set.
+    assert body(text, "Edits") == [
+        "TargetUniverse = 5",
+        "COPY Environment Original_Environment",
+        "DELETE Environment",
+        "SET FOO 1",
+        'EVALSET Experiment strcat("atlas.",MY.Owner)',
+    ]
+    assert check_config_text(text, ["JOB_ROUTER_ROUTE_NAMES"]).ok is True
+
+
+def test_conversion_reports_what_it_cannot_convert_faithfully():
+    old = """[ name = "Local Slurm"; GridResource = "batch slurm"; Requirements = MY.x == 1;
+    MaxJobs = "lots"; FailureRateThreshold = 0.1; ]
+    [ TargetUniverse = 5; ]"""
+    routes, notes, problems = convert_old_routes(old)
+    assert [r["name"] for r in routes] == ["Local_Slurm", "Route_2"]
+    assert routes[0]["commands"] == ["FailureRateThreshold = 1.000000000000000E-01"]
+    assert any("renamed 'Local_Slurm'" in n for n in notes)
+    assert any("has no name; named Route_2" in n for n in notes)
+    assert any("Requirements: refers to MY." in p for p in problems)
+    assert any('MaxJobs: "lots" is not an integer' in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", r"no \[ \.\.\. \] routes"), ("[ a = 1; ] junk", "unexpected 'junk'"), ("[ a = 1;", "not closed")],
+)
+def test_not_old_syntax_is_refused(text, message):
+    with pytest.raises(ValueError, match=message):
+        convert_old_routes(text)
+
+
+def test_invalid_classad_in_old_route_is_a_problem():
+    _routes, _notes, problems = convert_old_routes('[ name = "A"; x = ; ]')
+    assert problems and "not a valid ClassAd" in problems[0]
+
+
+def test_split_ads_skips_comments():
+    assert split_ads('/* c */ [ a = "]"; ]\n# x [\n[ b = 1; ]') == ['[ a = "]"; ]', "[ b = 1; ]"]
+
+
+def test_benchmark_render_and_validate_1000_routes(record_property, capsys):
+    routes = [
+        {
+            "name": f"Route_{i}",
+            "grid_resource": {"batch": "slurm"},
+            "requirements": f'Owner == "user{i}" && queue == "q{i % 7}"',
+            "default_queue": f"q{i % 7}",
+            "set": {"Walltime": 3600, "Tag": f'"r{i}"'},
+            "evalset": {"AccountingGroup": 'strcat("group_", Owner)'},
+        }
+        for i in range(1000)
+    ]
+    start = time.perf_counter()
+    text, names, _w = build_routes(routes)
+    rendered = time.perf_counter()
+    result = check_config_text(text, ["JOB_ROUTER_ROUTE_NAMES"])
+    parsed = time.perf_counter()
+    assert result.ok is True and len(names) == 1000
+    assert result.values["JOB_ROUTER_ROUTE_NAMES"].split() == names
+    report = (
+        f"1000 routes, {len(text)} bytes: render + classad2 check of 4000 expressions {rendered - start:.2f} s, "
+        f"HTCondor config parse {parsed - rendered:.2f} s"
+    )
+    record_property("benchmark", report)
+    with capsys.disabled():
+        print(f"\n[benchmark] {report}")

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-from ..conftest import COLLECTION_ROOT, COLLECTIONS_PATH
+from .runner import run_playbook
 
 PLAYBOOK = """
 - name: Manage job routes
@@ -32,16 +28,7 @@ PLAYBOOK = """
 def play(tmp_path, *extra):
     book = tmp_path / "play.yml"
     book.write_text(PLAYBOOK)
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(COLLECTION_ROOT / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_PATH),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-    )
-    command = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", "-c", "local", str(book)]
-    command += ["-e", f"ansible_python_interpreter={sys.executable}", "-e", f"dest={tmp_path / 'routes.conf'}", *extra]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+    return run_playbook(book, "-e", f"dest={tmp_path / 'routes.conf'}", *extra)
 
 
 def changed(run):

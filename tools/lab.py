@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -35,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -209,13 +211,16 @@ def log(message: str) -> None:
     print(f"lab: {message}", file=sys.stderr, flush=True)
 
 
-def require_commands(action: str, which=shutil.which) -> None:
+def require_commands(action: str, which=None) -> None:
     """Fail naming each missing command and the Debian package that has it."""
+    which = which or shutil.which
     missing = [(cmd, pkg) for cmd, pkg in REQUIRED_COMMANDS[action].items() if which(cmd) is None]
     if missing:
         names = ", ".join(f"{cmd} (Debian package {pkg})" for cmd, pkg in missing)
         packages = " ".join(sorted({pkg for _cmd, pkg in missing}))
-        raise LabError(f"missing command(s): {names}; install with: apt-get install {packages} (or run make system-deps)")
+        raise LabError(
+            f"missing command(s): {names}; install with: apt-get install {packages} (or run make system-deps)"
+        )
 
 
 def cache_root() -> Path:
@@ -383,7 +388,9 @@ def platforms_from(specs: list[dict]) -> list[Platform]:
     for index, spec in enumerate(specs):
         name = spec.get("name", "")
         if not name.isalnum() or not name.islower():
-            raise LabError(f"platform name {name!r}: use lower-case letters and digits (it becomes {name}.{LAB_DOMAIN})")
+            raise LabError(
+                f"platform name {name!r}: use lower-case letters and digits (it becomes {name}.{LAB_DOMAIN})"
+            )
         known = {key: value for key, value in spec.items() if key in fields}
         platforms.append(Platform(index=index, **known))
     return platforms
@@ -542,10 +549,8 @@ def stop(pid: int, run_dir: Path, grace_s: float = 10.0) -> None:
             os.kill(pid, sig)
         deadline = time.monotonic() + grace_s
         while time.monotonic() < deadline and _ours(pid, run_dir):
-            try:  # reap it if it is our child
+            with contextlib.suppress(ChildProcessError):  # reap it if it is our child
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             time.sleep(0.1)
 
 
@@ -648,7 +653,9 @@ def up(run_dir: Path, platforms: list[Platform], timeout_s: float = SSH_TIMEOUT_
         raise LabError(f"a lab is already up in {run_dir}; run: lab.py down --run-dir {run_dir}")
     needs_lab_image = any(not platform.image for platform in platforms)
     image = build_image() if needs_lab_image else None
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if run_dir.stat().st_uid != os.getuid():
+        raise LabError(f"{run_dir} belongs to another user; use another --run-dir")
     try:
         return _boot(run_dir, platforms, image, timeout_s)
     except BaseException:
@@ -724,7 +731,11 @@ def load_instances(run_dir: Path) -> list[dict]:
 
 def htcondor_wheel(root: Path | None = None, requirements: Path = REPO_ROOT / "requirements-dev.txt") -> Path:
     """The htcondor wheel pinned in requirements-dev.txt, for Debian 12's Python 3.11."""
-    pins = [line.split("==", 1)[1].strip() for line in requirements.read_text().splitlines() if line.startswith("htcondor==")]
+    pins = [
+        line.split("==", 1)[1].strip()
+        for line in requirements.read_text().splitlines()
+        if line.startswith("htcondor==")
+    ]
     if len(pins) != 1:
         raise LabError(f"{requirements}: expected one htcondor==VERSION pin, found {len(pins)}")
     wheels = (root or cache_root()) / "wheels"
@@ -865,7 +876,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="build the base image (cached)")
-    default_run_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"osg-htc-site-lab-{os.getuid()}"
+    default_run_dir = Path(tempfile.gettempdir()) / f"osg-htc-site-lab-{os.getuid()}"
     for name in ("up", "down", "ssh", "status"):
         sub = commands.add_parser(name)
         sub.add_argument("--run-dir", type=Path, default=default_run_dir)
@@ -898,7 +909,7 @@ def main(argv: list[str] | None = None) -> int:
             if instance is None:
                 raise LabError(f"no VM named {args.name!r} in {args.run_dir}")
             command = ssh_command(args.run_dir.resolve(), instance["port"], *args.remote)
-            os.execvp(command[0], command)
+            os.execvp(command[0], command)  # noqa: S606 (become ssh: the user's terminal, no shell)
         elif args.command == "status":
             for instance in load_instances(args.run_dir):
                 rss = rss_mib(instance["pid"])

@@ -41,7 +41,7 @@ def test_reaches_peer_sshd_over_private_segment(host, peer):
 
 
 def test_htcondor_bindings_import(host):
-    result = host.run('python3 -c "import htcondor2, classad2; print(classad2.ExprTree(\'1 + 1\').eval())"')
+    result = host.run("python3 -c \"import htcondor2, classad2; print(classad2.ExprTree('1 + 1').eval())\"")
     assert result.rc == 0, result.stderr
     assert result.stdout.strip() == "2"
 
@@ -66,7 +66,8 @@ def test_packaged_state_only_where_asked(host):
 def test_packaged_config_parses_with_htcondor(host):
     if name_of(host) != "ap":
         pytest.skip("the packaged-state test doubles are on ap only")
-    script = "import htcondor2; p = htcondor2.param; print(p['CONDOR_HOST']); print(p['FLOCK_TO']); print(p['OSG_FLOCK_VERSION'])"
+    names = ("CONDOR_HOST", "FLOCK_TO", "OSG_FLOCK_VERSION")
+    script = f"import htcondor2; print(chr(10).join(htcondor2.param[n] for n in {names!r}))"
     result = host.run(f'python3 -c "{script}"')
     assert result.rc == 0, result.stderr
     assert result.stdout.splitlines() == [

@@ -115,7 +115,9 @@ lab-image: system-deps  ## Build the VM lab's base image now (cached outside the
 
 # Scenarios live in molecule/ (the design's layout); MOLECULE_GLOB says so, so
 # Molecule does not look for them under extensions/molecule.
-molecule: $(VENV_STAMP) $(COLLECTION_LINK) system-deps  ## Molecule scenarios in VMs (SCENARIO=name for one)
+# The image is built first, on its own, so its progress shows as it happens
+# (inside Molecule's create step it would show only at the end).
+molecule: $(VENV_STAMP) $(COLLECTION_LINK) lab-image  ## Molecule scenarios in VMs (SCENARIO=name for one)
 	PATH=$(abspath $(BIN)):$$PATH MOLECULE_GLOB='molecule/*/molecule.yml' \
 		$(BIN)/molecule test $(if $(SCENARIO),--scenario-name $(SCENARIO),--all)
 

@@ -3,6 +3,7 @@
 """The offline VM lab: Debian 12 VMs under qemu TCG for Molecule and the demo.
 
     lab.py build                          build the base image once (cached)
+    lab.py prune                          remove cached images of older recipes
     lab.py up --run-dir DIR ap ce         boot VMs ap.lab.test and ce.lab.test
     lab.py up --run-dir DIR --platforms platforms.json
     lab.py ssh --run-dir DIR ap [command...]
@@ -248,6 +249,8 @@ class Image:
 
 
 def run(command: list[str], **kwargs) -> None:
+    # Progress goes to stderr: stdout carries only results (up's JSON).
+    kwargs.setdefault("stdout", sys.stderr)
     result = subprocess.run(command, check=False, **kwargs)
     if result.returncode != 0:
         raise LabError(f"{' '.join(command[:4])}... exited {result.returncode}")
@@ -304,7 +307,6 @@ def build_image(recipe: Recipe = Recipe(), root: Path | None = None) -> Image:
         run(
             ["unshare", "--mount", "--propagation", "private", "debootstrap", "--variant=minbase",
              "--include=" + ",".join(recipe.base_packages), recipe.suite, str(rootfs), recipe.mirror],
-            stdout=sys.stderr,
         )  # fmt: skip
         step("installing the kernel and the packages of later scenarios")
         for path, text, mode in recipe.files:
@@ -348,6 +350,19 @@ def build_image(recipe: Recipe = Recipe(), root: Path | None = None) -> Image:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return image
+
+
+def prune(recipe: Recipe = Recipe(), root: Path | None = None) -> list[Path]:
+    """Remove cached images of other recipes; keep the current one and the wheels."""
+    root = root or cache_root()
+    if not root.exists():
+        return []
+    _remove_stale_builds(root)
+    removed = [entry for entry in sorted(root.iterdir()) if entry.name not in (recipe.digest(), "wheels")]
+    removed = [entry for entry in removed if not entry.name.startswith(".build-")]  # a build in progress
+    for entry in removed:
+        shutil.rmtree(entry)
+    return removed
 
 
 # ---------------------------------------------------------------------------
@@ -748,7 +763,6 @@ def htcondor_wheel(root: Path | None = None, requirements: Path = REPO_ROOT / "r
              "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
              "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64",
              "--dest", str(wheels), f"htcondor=={pins[0]}"],
-            stdout=sys.stderr,
         )  # fmt: skip
         found = sorted(wheels.glob(pattern))
     if not found:
@@ -876,6 +890,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="build the base image (cached)")
+    commands.add_parser("prune", help="remove cached images of other recipes")
     default_run_dir = Path(tempfile.gettempdir()) / f"osg-htc-site-lab-{os.getuid()}"
     for name in ("up", "down", "ssh", "status"):
         sub = commands.add_parser(name)
@@ -896,6 +911,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             print(build_image().directory)
+        elif args.command == "prune":
+            for entry in prune():
+                log(f"removed {entry}")
         elif args.command == "up":
             if args.platforms:
                 specs = json.loads(args.platforms.read_text())

@@ -342,3 +342,11 @@ def test_flocking_fixture_has_the_packaged_values():
     assert result.ok, result.error
     assert result.values["CONDOR_HOST"] == "cm-1.ospool.osg-htc.org,cm-2.ospool.osg-htc.org"
     assert result.values["FLOCK_TO"] is None
+
+
+def test_prune_keeps_the_current_image_and_the_wheels(tmp_path):
+    current = tmp_path / lab.Recipe().digest()
+    for entry in (current, tmp_path / "wheels", tmp_path / "0000000000000000"):
+        entry.mkdir()
+    assert lab.prune(lab.Recipe(), tmp_path) == [tmp_path / "0000000000000000"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([current.name, "wheels"])

@@ -1,6 +1,7 @@
 # Developer entry points for the osg_htc.site collection.
 #
-#   make test    lint, sanity, unit tests and the build check (what CI runs)
+#   make test    lint, sanity, unit tests, the build check and the Molecule
+#                scenarios in VMs (what CI runs)
 #   make demo    run the collection's preflight playbook on this machine
 #
 # Every target installs what it needs: a virtualenv in .venv with the pinned
@@ -28,13 +29,21 @@ SANITY_TREE := $(SANITY_ROOT)/ansible_collections/osg_htc/site
 # Where ansible-test looks for the pip bootstrap script it cannot download here.
 ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 DIST := build/dist
+# The Debian packages the tests run on: the VM lab's (tools/lab.py, docs/lab.md)
+# and dnsmasq-base, the DNS server the host_preflight tests start on loopback.
+# make installs the missing ones with apt-get (through sudo unless root).
+SYSTEM_PACKAGES := qemu-system-x86 qemu-utils debootstrap vde2 e2fsprogs util-linux openssh-client dnsmasq-base
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# One Molecule scenario (make molecule SCENARIO=lab), or all of them.
+SCENARIO ?=
 # ansible-test checks module code on every Python version it targets that it
 # finds on PATH. Where pyenv provides them, put their real bin directories on
 # PATH and drop pyenv's shims, which fail for any version not selected.
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 SANITY_PATH := $(subst $(eval) ,:,$(strip $(abspath $(BIN)) $(wildcard $(PYENV_ROOT)/versions/3.*/bin)))
 
-.PHONY: help test lint unit unit-compat sanity build build-check demo changelog constraints clean
+.PHONY: help test lint unit unit-compat sanity build build-check molecule lab-image system-deps demo changelog \
+	constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,7 +64,7 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../../.. $@
 
-test: lint sanity unit unit-compat build-check  ## Everything CI runs
+test: lint sanity unit unit-compat build-check molecule  ## Everything CI runs
 	@echo "make test: all checks passed"
 
 lint: $(VENV_STAMP)  ## ruff, yamllint, ansible-lint, argument specs, changelog fragments
@@ -66,11 +75,11 @@ lint: $(VENV_STAMP)  ## ruff, yamllint, ansible-lint, argument specs, changelog 
 	$(BIN)/antsibull-changelog lint
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/ansible-lint
 
-unit: $(VENV_STAMP)  ## pytest unit tests with coverage
+unit: $(VENV_STAMP) system-deps  ## pytest unit tests with coverage
 	$(BIN)/python -m pytest tests/unit \
 		--cov=ansible_collections.osg_htc.site.plugins --cov-report=term-missing:skip-covered
 
-unit-compat: $(COMPAT_STAMP)  ## The unit tests again on the oldest supported ansible-core
+unit-compat: $(COMPAT_STAMP) system-deps  ## The unit tests again on the oldest supported ansible-core
 	$(COMPAT_VENV)/bin/python -m pytest tests/unit -q -p no:cacheprovider
 
 sanity: $(VENV_STAMP)  ## ansible-test sanity on a copy laid out as ansible_collections/osg_htc/site
@@ -91,6 +100,27 @@ build: $(VENV_STAMP)  ## Build the collection tarball into build/dist
 
 build-check: build  ## Build, then check the tarball holds no test, lab or CI files
 	$(BIN)/python tools/check_build.py $(DIST)/osg_htc-site-*.tar.gz
+
+system-deps:  ## Install the Debian packages the tests need (SYSTEM_PACKAGES) that are missing
+	@missing=$$(for package in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || echo $$package; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update -qq; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+lab-image: system-deps  ## Build the VM lab's base image now (cached outside the checkout)
+	$(PYTHON) tools/lab.py build
+
+# Scenarios live in molecule/ (the design's layout); MOLECULE_GLOB says so, so
+# Molecule does not look for them under extensions/molecule.
+# The image is built first, on its own, so its progress shows as it happens
+# (inside Molecule's create step it would show only at the end).
+molecule: $(VENV_STAMP) $(COLLECTION_LINK) lab-image  ## Molecule scenarios in VMs (SCENARIO=name for one)
+	PATH=$(abspath $(BIN)):$$PATH MOLECULE_GLOB='molecule/*/molecule.yml' \
+		$(BIN)/molecule test $(if $(SCENARIO),--scenario-name $(SCENARIO),--all)
 
 demo: $(VENV_STAMP) $(COLLECTION_LINK)  ## Audit this machine with the preflight playbook (check mode)
 	$(BIN)/ansible-playbook playbooks/preflight.yml --check

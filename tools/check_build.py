@@ -18,6 +18,7 @@ FORBIDDEN_PREFIXES = (
     "tests/",
     "molecule/",
     ".ci/",
+    ".config/",
     "tools/",
     ".venv",
     ".cache/",

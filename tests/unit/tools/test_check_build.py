@@ -30,11 +30,13 @@ def test_clean_artifact_passes(tmp_path):
 
 
 def test_test_and_lab_files_are_refused(tmp_path, capsys):
-    path = make_tarball(tmp_path, [*SHIPPED, "tests/unit/test_a.py", "molecule/lab/molecule.yml", ".ci/run"])
+    lab_files = ["molecule/lab/molecule.yml", ".config/molecule/config.yml", "tools/lab.py"]
+    path = make_tarball(tmp_path, [*SHIPPED, "tests/unit/test_a.py", *lab_files, ".ci/run"])
     assert check_build.main(["x", path]) == 1
     err = capsys.readouterr().err
     assert "tests/unit/test_a.py: must not be shipped" in err
-    assert "molecule/lab/molecule.yml: must not be shipped" in err
+    for name in lab_files:
+        assert f"{name}: must not be shipped" in err
     assert ".ci/run: must not be shipped" in err
 
 

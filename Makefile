@@ -20,7 +20,8 @@ COMPAT_VENV := .venv-compat
 COMPAT_STAMP := $(COMPAT_VENV)/.installed
 
 # Playbooks run from this checkout find the collection through ansible.cfg's
-# collections_path, where this link makes the checkout osg_htc.site.
+# collections_path, where this link makes the checkout osg_htc.site (ansible-lint
+# resolves the collection's modules in playbooks/ the same way).
 COLLECTION_LINK := .cache/collections/ansible_collections/osg_htc/site
 # ansible-test wants the collection at ansible_collections/<ns>/<name>: sanity
 # runs on a copy of the tracked and new files laid out that way.
@@ -67,7 +68,7 @@ $(COLLECTION_LINK):
 test: lint sanity unit unit-compat build-check molecule  ## Everything CI runs
 	@echo "make test: all checks passed"
 
-lint: $(VENV_STAMP)  ## ruff, yamllint, ansible-lint, argument specs, changelog fragments
+lint: $(VENV_STAMP) $(COLLECTION_LINK)  ## ruff, yamllint, ansible-lint, argument specs, changelog fragments
 	$(BIN)/ruff format --check --diff .
 	$(BIN)/ruff check .
 	$(BIN)/yamllint --strict .

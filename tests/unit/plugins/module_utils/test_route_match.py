@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import time
+import venv
 
 import pytest
 
@@ -290,3 +291,10 @@ def test_benchmark_match_10_jobs_against_1000_routes(record_property, capsys):
     record_property("benchmark", report)
     with capsys.disabled():
         print(f"\n[benchmark] {report}")
+
+
+def test_without_classad2_says_what_to_install(tmp_path):
+    # A Python without the HTCondor bindings: a virtualenv that does not see this one's packages.
+    venv.EnvBuilder(with_pip=False).create(tmp_path / "bare")
+    with pytest.raises(MatchError, match="install python3-condor"):
+        route_match([{"name": "j", "ad": {}}], routes=[ATLAS], python=str(tmp_path / "bare" / "bin" / "python"))

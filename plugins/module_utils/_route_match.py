@@ -479,15 +479,20 @@ def _match(name: str, route: Dict[str, Any] | None, result: Dict[str, Any], max_
 
 
 def _mismatch(job, expected, match, routes, index, result) -> Dict[str, Any]:
+    """One row of the mismatch table; the deciding expression is the one that settled the job's route.
+
+    That is the REQUIREMENTS of the expected route when it comes first and was not true (the job fell
+    through it), else the REQUIREMENTS of the route that took the job first.
+    """
     actual = match["route"]
-    if actual is not None:
+    if expected is not None and (actual is None or index[expected] < index[actual]):
+        requirements = routes[index[expected]]["requirements"]
+        deciding = f"{expected}: REQUIREMENTS {requirements} is {_shown(result['expected_value'])}"
+    else:
         requirements = match["deciding_expression"]
         deciding = f"{actual}: " + (
             f"REQUIREMENTS {requirements} is true" if requirements else "no REQUIREMENTS, takes every job"
         )
-    else:
-        requirements = routes[index[expected]]["requirements"]
-        deciding = f"{expected}: REQUIREMENTS {requirements} is {_shown(result['expected_value'])}"
     return {"job": job, "expected": expected, "actual": actual, "deciding_expression": deciding}
 
 

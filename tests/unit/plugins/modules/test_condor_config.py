@@ -37,6 +37,7 @@ def run(root: Path, **args):
     args.setdefault("path", str(root.parent / "config.d" / "90-ours.conf"))
     args.setdefault("config_root", str(root))
     warnings = []
+    result = {}
     warn = mock.patch.object(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
     with warn, patched_exits(), set_module_args(args):
         try:

@@ -1,6 +1,6 @@
 """Every role's defaults agree with its meta/argument_specs.yml.
 
-Generic over the roles in roles/ (the internal ``_common`` role has no defaults
+Generic over the roles in roles/ (the internal ``common`` role has no defaults
 of its own and one entry point per task file, so it is left out): a new role
 gets these checks by existing.
 """
@@ -15,7 +15,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ..conftest import COLLECTION_ROOT
 
-ROLES = sorted(path for path in (COLLECTION_ROOT / "roles").iterdir() if path.is_dir() and path.name != "_common")
+ROLES = sorted(path.parent.parent for path in (COLLECTION_ROOT / "roles").glob("*/tasks/main.yml"))
 
 _spec = importlib.util.spec_from_file_location(
     "check_argument_specs", COLLECTION_ROOT / "tools" / "check_argument_specs.py"

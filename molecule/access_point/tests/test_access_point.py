@@ -163,26 +163,43 @@ def test_no_token_text_in_the_ansible_log():
     assert signature not in log
 
 
+def run_converge(*options: str, log: Path) -> subprocess.CompletedProcess:
+    """The scenario's converge playbook again, on Molecule's inventory, with more options."""
+    env = dict(os.environ, ANSIBLE_LOG_PATH=str(log), ANSIBLE_NOCOLOR="1")
+    command = [
+        shutil.which("ansible-playbook") or "ansible-playbook",
+        "-i",
+        str(INVENTORY),
+        str(SCENARIO / "converge.yml"),
+    ]
+    return subprocess.run([*command, *options], capture_output=True, text=True, env=env, timeout=600, check=False)
+
+
+def test_flocking_mode_with_a_default_project_in_check_mode(host, tmp_path):
+    """The other mode and the job transform, through HTCondor's parser in the VM, without writing anything."""
+    before = gather(host)["files"]
+    extra = {
+        "access_point_mode": "flocking",
+        "access_point_local_central_manager": "cm.lab.test",
+        "access_point_require_project_name": False,
+        "access_point_default_project_name": "OSG_Lab_Test",
+    }
+    run = run_converge("--check", "--diff", "-e", json.dumps(extra), log=tmp_path / "flocking.log")
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    assert "CONDOR_HOST=cm.lab.test, FLOCK_TO=cm-1.ospool.osg-htc.org, cm-2.ospool.osg-htc.org" in output, output[
+        -3000:
+    ]
+    assert "+FLOCK_TO = cm-1.ospool.osg-htc.org, cm-2.ospool.osg-htc.org" in output
+    assert "+JOB_TRANSFORM_NAMES = $(JOB_TRANSFORM_NAMES) OSGHTCDefaultProjectName" in output
+    assert '+DEFAULT ProjectName "OSG_Lab_Test"' in output
+    assert gather(host)["files"] == before, "check mode changed a file"
+
+
 def test_bad_token_fails_before_any_file_changes(host, tmp_path):
     before = gather(host)["files"]
     log = tmp_path / "bad-token.log"
-    env = dict(os.environ, ANSIBLE_LOG_PATH=str(log), ANSIBLE_NOCOLOR="1")
-    run = subprocess.run(
-        [
-            shutil.which("ansible-playbook") or "ansible-playbook",
-            "-vvv",
-            "-i",
-            str(INVENTORY),
-            str(SCENARIO / "converge.yml"),
-            "-e",
-            f"access_point_token_file={BAD_TOKEN_FILE}",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    run = run_converge("-vvv", "-e", f"access_point_token_file={BAD_TOKEN_FILE}", log=log)
     output = run.stdout + run.stderr
     assert run.returncode != 0, output[-3000:]
     assert "Refusing the token" in output and "expected issuer 'cm-1.ospool.osg-htc.org'" in output, output[-3000:]

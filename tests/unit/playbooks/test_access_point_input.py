@@ -1,0 +1,114 @@
+"""The access_point role refuses bad input and a bad token in its preflight, before the host changes.
+
+Runs only the role's preflight tasks (``--tags access_point_preflight``) on
+localhost, with everything that installs or opens anything switched off, so
+nothing here can touch this machine even if a check were missing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ..conftest import COLLECTION_ROOT
+from .runner import run_playbook
+
+TOKENS = COLLECTION_ROOT / "tests" / "fixtures" / "tokens"
+
+PLAYBOOK = """\
+- name: The access_point role's preflight only
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: osg_htc.site.access_point
+      vars:
+        access_point_manage_repos: false
+        access_point_manage_packages: false
+        access_point_manage_firewall: false
+        access_point_manage_service: false
+        access_point_preflight_fail: false
+        access_point_preflight_checks: [ports]
+        access_point_fqdn: ap.lab.test
+        access_point_gratia_site_name: OSG_US_LAB_TEST_SUBMIT
+"""
+
+GOOD = {"access_point_token_file": str(TOKENS / "ap.lab.test.token")}
+
+
+def run(tmp_path, extra: dict):
+    playbook = tmp_path / "preflight.yml"
+    playbook.write_text(PLAYBOOK)
+    return run_playbook(playbook, "--tags", "access_point_preflight", "-e", json.dumps(extra))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        pytest.param(
+            dict(GOOD, access_point_mode="flocking"),
+            "access_point_mode is flocking but access_point_local_central_manager is empty",
+            id="flocking-without-local-cm",
+        ),
+        pytest.param({}, "No OSPool token: set access_point_token", id="no-token"),
+        pytest.param(
+            dict(GOOD, access_point_token="abc"),
+            "Both access_point_token and access_point_token_file are set",
+            id="two-tokens",
+        ),
+        pytest.param(
+            dict(GOOD, access_point_gratia_site_name=""),
+            'access_point_gratia_site_name is \\"\\": set it to the Access Point\'s Topology resource name',
+            id="no-site-name",
+        ),
+        pytest.param(
+            dict(GOOD, access_point_require_project_name=True, access_point_default_project_name="X"),
+            "are both set: with a default project every job has a ProjectName",
+            id="project-both",
+        ),
+        pytest.param(
+            dict(GOOD, access_point_default_project_name='x" y'),
+            "a project name is letters, digits",
+            id="project-name-quote",
+        ),
+        pytest.param(
+            dict(GOOD, access_point_ospool_central_managers=[]),
+            "access_point_ospool_central_managers is empty",
+            id="no-ospool-cms",
+        ),
+        pytest.param(
+            {"access_point_token_file": str(TOKENS / "ap.lab.test-wrong-issuer.token")},
+            "The token was issued by 'flock.opensciencegrid.org'; expected issuer 'cm-1.ospool.osg-htc.org'",
+            id="wrong-issuer",
+        ),
+        pytest.param(
+            dict(GOOD, access_point_fqdn="ap.example.edu"),
+            "expected subject 'RESOURCE-ap.example.edu@cm-1.ospool.osg-htc.org'",
+            id="token-of-another-host",
+        ),
+        pytest.param(
+            {"access_point_token": "not-a-token"},
+            "Refusing the token",
+            id="malformed-token",
+        ),
+    ],
+)
+def test_bad_input_fails_in_preflight_with_a_clear_message(tmp_path, extra, message):
+    result = run(tmp_path, extra)
+    assert result.returncode != 0, result.stdout
+    assert message in result.stdout, result.stdout
+    for name in ("ap.lab.test.token", "ap.lab.test-wrong-issuer.token"):
+        assert (TOKENS / name).read_text().strip() not in result.stdout + result.stderr
+
+
+def test_bad_mode_is_refused_by_the_argument_spec(tmp_path):
+    result = run(tmp_path, dict(GOOD, access_point_mode="direct"))
+    assert result.returncode != 0
+    assert "access_point_mode" in result.stdout and "ospool_direct, flocking" in result.stdout, result.stdout
+
+
+def test_good_input_passes_preflight_and_reports_the_token_subject(tmp_path):
+    result = run(tmp_path, GOOD)
+    assert result.returncode == 0, result.stdout
+    assert "failed=0" in result.stdout
+    assert (TOKENS / "ap.lab.test.token").read_text().strip() not in result.stdout + result.stderr

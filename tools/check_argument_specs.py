@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Fail when a role's defaults and its meta/argument_specs.yml disagree.
 
-Every variable in ``roles/<role>/defaults/main.yml`` must be documented in the
-``main`` entry point of ``roles/<role>/meta/argument_specs.yml`` (and the other
-way round), every option must have a description, and a documented default
-must equal the value in defaults/main.yml. Users read the argument specs (and
+Every variable in ``roles/<role>/defaults/main.yml`` must be documented in an
+entry point of ``roles/<role>/meta/argument_specs.yml`` (and the other way
+round), every option must have a description, and a documented default must
+equal the value in defaults/main.yml. A role with ``tasks/main.yml`` needs the
+``main`` entry point; an internal role reached only through ``tasks_from`` has
+one entry point per task file instead. Users read the argument specs (and
 the docs generated from them), so a drift between the two misleads them.
 
 Usage: check_argument_specs.py [ROLES_DIR]   (default: roles)
@@ -38,10 +40,13 @@ def check_role(role_dir: Path) -> list[str]:
         return [f"{specs_file}: missing (the role has {len(defaults)} default(s) to document)"]
 
     specs = _load(specs_file).get("argument_specs") or {}
-    main = specs.get("main")
-    if not isinstance(main, dict):
+    if (role_dir / "tasks" / "main.yml").is_file() and not isinstance(specs.get("main"), dict):
         return [f"{specs_file}: no 'argument_specs.main' entry point"]
-    options = main.get("options") or {}
+    if not specs:
+        return [f"{specs_file}: no entry point"]
+    options = {}
+    for entry in specs.values():
+        options.update((entry or {}).get("options") or {})
 
     problems = []
     for name in sorted(set(defaults) - set(options)):

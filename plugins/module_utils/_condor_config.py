@@ -310,6 +310,71 @@ def local_config_dir_files(value: str | None, exclude: str | None = None) -> Lis
     return files
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a config file sits among a base config's ``LOCAL_CONFIG_DIR`` files.
+
+    ``before`` is None when the file cannot be placed (``note`` says why, for a
+    warning) and should be checked on its own; ``error`` is set when the base
+    config itself does not load.
+    """
+
+    before: Sequence[str] | None = None
+    after: Sequence[str] = ()
+    note: str | None = None
+    error: str | None = None
+
+
+def placement(config_root: str, path: str) -> Placement:
+    """Place ``path`` among the files HTCondor reads for ``config_root``, in HTCondor's order.
+
+    The candidate takes the place its name gives it in its directory, so files
+    sorting before it are read before it and files sorting after it override it,
+    exactly as on the live host.
+    """
+    if not os.path.isfile(config_root):
+        return Placement(note=f"{config_root} does not exist")
+    found = check_config_file(config_root, ["LOCAL_CONFIG_DIR"])
+    if found.ok is None:
+        return Placement(note=found.error)
+    if found.ok is False:
+        return Placement(error=f"{config_root} does not load, before any change: {found.error}")
+    dirs = [d for d in re.split(r"[\s,]+", found.values.get("LOCAL_CONFIG_DIR") or "") if d]
+    directory = os.path.dirname(os.path.abspath(path))
+    order = {os.path.abspath(d): i for i, d in enumerate(dirs)}
+    if directory not in order:
+        return Placement(
+            note=f"{directory} is not in the LOCAL_CONFIG_DIR of {config_root} ({', '.join(dirs) or 'empty'}): "
+            f"HTCondor will not read {path}"
+        )
+    key = (order[directory], os.path.basename(path))
+    others = [f for f in local_config_dir_files(" ".join(dirs)) if os.path.abspath(f) != os.path.abspath(path)]
+    before = [f for f in others if (order[os.path.dirname(os.path.abspath(f))], os.path.basename(f)) < key]
+    after = [f for f in others if f not in before]
+    return Placement(before=[config_root, *before], after=after)
+
+
+def check_config_text_in_place(
+    text: str, path: str, config_root: str, names: Iterable[str] = (), **kwargs
+) -> tuple[ConfigCheck, Placement]:
+    """Check ``text`` as the new content of ``path``, in its place among ``config_root``'s files.
+
+    Without a usable ``config_root`` the text is checked on its own; the
+    returned :class:`Placement` says why. Keyword arguments go to
+    :func:`check_config_text`.
+    """
+    where = placement(config_root, path)
+    if where.error:
+        return ConfigCheck(ok=False, error=where.error), where
+    if where.before is None:
+        return check_config_text(text, names, label=path, **kwargs), where
+    check = check_config_text(
+        text, names, include_before=where.before, include_after=where.after, read_local_config=False,
+        label=path, **kwargs,
+    )  # fmt: skip
+    return check, where
+
+
 def _check(path, names, layout, workdir, python, config_val, timeout, label) -> ConfigCheck:
     token = uuid.uuid4().hex
     wrapper = os.path.join(workdir, "check-wrapper.conf")
@@ -395,10 +460,13 @@ __all__ = [
     "NO_CLASSAD_PARSER",
     "NO_PARSER",
     "ConfigCheck",
+    "Placement",
     "check_classad_expression",
     "check_classad_expressions",
     "check_config_file",
     "check_config_text",
+    "check_config_text_in_place",
     "local_config_dir_files",
     "parse_error_summary",
+    "placement",
 ]

@@ -271,11 +271,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import (
-    check_config_file,
-    check_config_text,
-    local_config_dir_files,
-)
+from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import check_config_text_in_place
 from ansible_collections.osg_htc.site.plugins.module_utils._files import (
     FileError,
     ensure_file,
@@ -314,45 +310,21 @@ ROUTE_OPTIONS = dict(
 )
 
 
-def _layout(module, path):
-    """(include_before, include_after) placing ``path`` among the CE's config files, or None without a CE config."""
-    ce_config = module.params["ce_config"]
-    if not os.path.isfile(ce_config):
-        return None
-    found = check_config_file(ce_config, ["LOCAL_CONFIG_DIR"])
-    if found.ok is None:
-        return None
-    if found.ok is False:
-        module.fail_json(msg=f"The CE configuration {ce_config} does not load, before any change: {found.error}")
-    dirs = [d for d in (found.values.get("LOCAL_CONFIG_DIR") or "").replace(",", " ").split() if d]
-    directory = os.path.dirname(os.path.abspath(path))
-    if directory not in [os.path.abspath(d) for d in dirs]:
-        module.warn(f"{directory} is not in the CE's LOCAL_CONFIG_DIR ({', '.join(dirs)}): the CE will not read {path}")
-        return None
-    order = {os.path.abspath(d): i for i, d in enumerate(dirs)}
-    key = (order[directory], os.path.basename(path))
-    others = [f for f in local_config_dir_files(" ".join(dirs)) if os.path.abspath(f) != os.path.abspath(path)]
-    before = [f for f in others if (order[os.path.dirname(os.path.abspath(f))], os.path.basename(f)) < key]
-    after = [f for f in others if f not in before]
-    return [ce_config, *before], after
-
-
 def _check_in_place(module, path, text, names):
     """Load ``text`` with HTCondor's parser where ``path`` sits; return the effective route names or None."""
-    layout = _layout(module, path)
-    if layout is None:
-        result = check_config_text(text, [NAMES], label=path)
-    else:
-        result = check_config_text(text, [NAMES], include_before=layout[0], include_after=layout[1],
-                                   read_local_config=False, label=path)  # fmt: skip
+    result, where = check_config_text_in_place(text, path, module.params["ce_config"], [NAMES])
+    if where.error:
+        module.fail_json(msg=f"The CE configuration {where.error}")
     if result.ok is None:
         module.warn(f"{path} was not checked with HTCondor's configuration parser: {result.error}")
         return None
+    if where.note and os.path.isfile(module.params["ce_config"]):
+        module.warn(where.note)
     if result.ok is False:
         module.fail_json(msg=f"HTCondor's configuration parser rejects the routes for {path}: {result.error}")
     effective = (result.values.get(NAMES) or "").replace(",", " ").split()
     if effective != names:
-        overriding = [f for f in (layout[1] if layout else []) if NAMES in (read_text(f) or "")]
+        overriding = [f for f in where.after if NAMES in (read_text(f) or "")]
         module.warn(
             f"The CE's effective JOB_ROUTER_ROUTE_NAMES is {' '.join(effective) or '(empty)'}, not the order of "
             f"{path}" + (f"; it is set again in {', '.join(overriding)}" if overriding else "")

@@ -85,3 +85,36 @@ def test_non_mapping_yaml_is_reported(tmp_path, body):
     role = make_role(tmp_path, "demo", body, GOOD_SPECS)
     with pytest.raises(ValueError, match="expected a mapping"):
         check_argument_specs.check_role(role)
+
+
+INTERNAL_SPECS = """\
+argument_specs:
+  repos:
+    short_description: Repositories
+    options:
+      __demo_series:
+        description: Series.
+        type: str
+        default: "24"
+  firewall:
+    short_description: Firewall
+    options:
+      __demo_ports:
+        description: Ports.
+        type: list
+        required: true
+"""
+
+
+def test_internal_role_documents_defaults_across_its_entry_points(tmp_path):
+    role = make_role(tmp_path, "_demo", '__demo_series: "24"\n', INTERNAL_SPECS)
+    assert check_argument_specs.check_role(role) == []
+
+
+def test_role_with_main_tasks_needs_the_main_entry_point(tmp_path):
+    role = make_role(tmp_path, "demo", '__demo_series: "24"\n', INTERNAL_SPECS)
+    (role / "tasks").mkdir()
+    (role / "tasks" / "main.yml").write_text("---\n[]\n")
+    assert check_argument_specs.check_role(role) == [
+        f"{role}/meta/argument_specs.yml: no 'argument_specs.main' entry point"
+    ]

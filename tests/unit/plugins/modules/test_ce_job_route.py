@@ -162,7 +162,7 @@ def test_warns_when_the_file_is_outside_local_config_dir(tmp_path):
     ce = write_ce(tmp_path, {})
     (tmp_path / "elsewhere").mkdir()
     result = run(tmp_path, routes=ROUTES, ce_config=ce, path=str(tmp_path / "elsewhere" / "r.conf"))
-    assert any("the CE will not read" in w for w in result["warnings"])
+    assert any("HTCondor will not read" in w for w in result["warnings"])
 
 
 def test_warns_when_a_later_file_overrides_the_order(tmp_path):

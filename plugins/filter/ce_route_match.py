@@ -20,7 +20,7 @@ version_added: 0.1.0
 author:
   - Contributors to the osg_htc.site collection
 description:
-  - The controller-side twin of M(osg_htc.site.ce_route_match), with the same code and the same rules: the
+  - The controller-side twin of M(osg_htc.site.ce_route_match), with the same code and the same rules. The
     routes are tried in order, the first whose C(REQUIREMENTS) is true for the job takes it, a route without
     C(REQUIREMENTS) takes every job, and the job's C(AuthToken*) attributes are renamed C(orig_AuthToken*) first.
     A job no route takes is unrouted; on a real CE it is held after 30 minutes idle.
@@ -85,8 +85,8 @@ _value:
   description:
     - A mapping with C(matches) (one entry per job with C(job), C(route), C(grid_resource), C(universe), C(queue),
       C(xcount), C(maxMemory), C(maxWallTime), C(BatchRuntime), C(variables), C(deciding_expression)),
-      C(unrouted) (job names), C(routes) (route names in order) and C(mismatches) (empty: a mismatch raises), as
-      the module returns them.
+      C(unrouted) (job names), C(routes) (route names in order) and C(mismatches) (always empty, since a
+      mismatch raises), as the module returns them.
   type: dict
 """
 

@@ -22,11 +22,10 @@ All jobs against all routes are evaluated by ``classad2`` in one child process
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Dict, List, Sequence
 
-from ansible_collections.osg_htc.site.plugins.module_utils._classad import short_repr
+from ansible_collections.osg_htc.site.plugins.module_utils._classad import is_attribute_name, short_repr
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import (
     NO_CLASSAD_PARSER,
     run_classad_script,
@@ -34,6 +33,8 @@ from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import
 from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import (
     _ASSIGNMENT_RE,
     CONDITIONALS,
+    CONFIG_MACRO_RE,
+    TRANSFORM_MACRO_RE,
     UNIVERSES,
     RouteError,
     build_routes,
@@ -48,8 +49,6 @@ DEFAULT_MEMORY = 2000
 VARIABLES = ("default_queue", "default_xcount", "default_maxMemory", "default_maxWallTime")
 UNROUTED = "(unrouted)"
 _VARIABLE_NAMES = {name.lower(): name for name in VARIABLES}
-_MACRO_RE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.]*)\)")
-_ANY_MACRO_RE = re.compile(r"\$[A-Za-z]*\([^()]*\)")
 # Job attributes the CE's post-route transforms read.
 JOB_ATTRIBUTES = ("queue", "xcount", "RequestCpus", "maxMemory", "maxWallTime", "BatchRuntime")
 
@@ -141,8 +140,8 @@ def _route_facts(name: str, lines: Sequence[str], problems: List[str]) -> Dict[s
 
 def _expand(route: str, text: str, macros: Mapping[str, str], problems: List[str]) -> str:
     """Expand ``$(name)`` references to the route's own variables, as the transform does before parsing."""
-    expanded = _MACRO_RE.sub(lambda m: macros.get(m.group(1).lower(), m.group(0)), text)
-    left = _ANY_MACRO_RE.findall(expanded)
+    expanded = CONFIG_MACRO_RE.sub(lambda m: macros.get(m.group(0)[2:-1].lower(), m.group(0)), text)
+    left = TRANSFORM_MACRO_RE.findall(expanded)
     if left:
         problems.append(
             f"route {route!r}: {short_repr(text, 80)} refers to {', '.join(left)}, which is not a variable set "
@@ -186,10 +185,11 @@ def normalize_jobs(jobs: Any) -> List[Dict[str, Any]]:
 def _normalize_ad(where: str, name: str, ad: Any, problems: List[str]) -> Dict[str, Any]:
     where = f"{where} ({name!r}), ad"
     if isinstance(ad, Mapping):
-        bad = [str(key) for key in ad if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key)]
+        bad = [str(key) for key in ad if not is_attribute_name(key)]
         if bad:
             problems.append(
-                f"{where}: {', '.join(map(repr, bad))} not ClassAd attribute names ([A-Za-z_][A-Za-z0-9_]*)"
+                f"{where}: {', '.join(map(repr, bad))} not ClassAd attribute names "
+                "([A-Za-z_][A-Za-z0-9_]*, not a reserved word)"
             )
         return {"name": name, "kind": "dict", "ad": dict(ad)}
     if isinstance(ad, str) and ad.strip():
@@ -479,15 +479,20 @@ def _match(name: str, route: Dict[str, Any] | None, result: Dict[str, Any], max_
 
 
 def _mismatch(job, expected, match, routes, index, result) -> Dict[str, Any]:
+    """One row of the mismatch table; the deciding expression is the one that settled the job's route.
+
+    That is the REQUIREMENTS of the expected route when it comes first and was not true (the job fell
+    through it), else the REQUIREMENTS of the route that took the job first.
+    """
     actual = match["route"]
-    if actual is not None:
+    if expected is not None and (actual is None or index[expected] < index[actual]):
+        requirements = routes[index[expected]]["requirements"]
+        deciding = f"{expected}: REQUIREMENTS {requirements} is {_shown(result['expected_value'])}"
+    else:
         requirements = match["deciding_expression"]
         deciding = f"{actual}: " + (
             f"REQUIREMENTS {requirements} is true" if requirements else "no REQUIREMENTS, takes every job"
         )
-    else:
-        requirements = routes[index[expected]]["requirements"]
-        deciding = f"{expected}: REQUIREMENTS {requirements} is {_shown(result['expected_value'])}"
     return {"job": job, "expected": expected, "actual": actual, "deciding_expression": deciding}
 
 

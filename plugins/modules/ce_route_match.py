@@ -201,8 +201,9 @@ routes:
 mismatches:
   description:
     - The jobs routed otherwise than O(expect) says, each with C(job), C(expected), C(actual) (route names, null
-      for unrouted) and C(deciding_expression) (the C(REQUIREMENTS) of the route that took the job, or of the
-      expected route that did not, with what it evaluated to). The task fails when it is not empty.
+      for unrouted) and C(deciding_expression), the expression that settled the route. That is the
+      C(REQUIREMENTS) of the expected route with what it evaluated to, when that route comes first or the job is
+      unrouted; otherwise the C(REQUIREMENTS) of the route that took the job. The task fails when it is not empty.
   returned: always
   type: list
   elements: dict

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import time
+import venv
 
 import pytest
 
@@ -290,3 +291,24 @@ def test_benchmark_match_10_jobs_against_1000_routes(record_property, capsys):
     record_property("benchmark", report)
     with capsys.disabled():
         print(f"\n[benchmark] {report}")
+
+
+def test_without_classad2_says_what_to_install(tmp_path):
+    # A Python without the HTCondor bindings: a virtualenv that does not see this one's packages.
+    venv.EnvBuilder(with_pip=False).create(tmp_path / "bare")
+    with pytest.raises(MatchError, match="install python3-condor"):
+        route_match([{"name": "j", "ad": {}}], routes=[ATLAS], python=str(tmp_path / "bare" / "bin" / "python"))
+
+
+def test_deciding_expression_is_the_one_that_settled_the_route():
+    jobs = [{"name": "j", "ad": {"Owner": "usatlas1", "queue": "test"}}]
+    # The expected route comes first and was false: the job fell through it.
+    early = route_match(jobs, routes=[PROD, ATLAS], expect={"j": "Prod_Jobs"})["mismatches"][0]
+    assert early["actual"] == "ATLAS"
+    assert early["deciding_expression"] == 'Prod_Jobs: REQUIREMENTS queue == "prod" is false'
+    # The expected route comes later: the route that took the job first decided.
+    late = route_match(jobs, routes=[ATLAS, DEFAULT], expect={"j": "Condor_Pool"})["mismatches"][0]
+    assert late["deciding_expression"] == 'ATLAS: REQUIREMENTS regexp("^usatlas", Owner) is true'
+    # A route without REQUIREMENTS that took the job.
+    none = route_match(jobs, routes=[DEFAULT, ATLAS], expect={"j": "ATLAS"})["mismatches"][0]
+    assert none["deciding_expression"] == "Condor_Pool: no REQUIREMENTS, takes every job"

@@ -821,7 +821,10 @@ PACKAGED_STATE = {
         packages="htcondor-ce, gratia-probe-htcondor-ce and the BLAHP (in condor)",
         files=(
             "etc/condor-ce/condor_config",
+            "etc/condor-ce/condor_mapfile",
             "etc/condor-ce/config.d/01-ce-router.conf",
+            "usr/share/condor-ce/config.d/01-common-auth-defaults.conf",
+            "usr/share/condor-ce/config.d/05-ce-auth-defaults.conf",
             "etc/gratia/htcondor-ce/ProbeConfig",
             "etc/blah.config",
         ),
@@ -829,6 +832,9 @@ PACKAGED_STATE = {
             ("etc/condor-ce", "root", 0o755),
             ("etc/condor-ce/config.d", "root", 0o755),
             ("etc/condor-ce/mapfiles.d", "root", 0o755),
+            ("usr/share/condor-ce", "root", 0o755),
+            ("usr/share/condor-ce/config.d", "root", 0o755),
+            ("usr/share/condor-ce/mapfiles.d", "root", 0o755),
             ("etc/condor-ce/tokens.d", "condor", 0o700),
             ("etc/condor-ce/passwords.d", "root", 0o700),
             ("etc/gratia/htcondor-ce", "root", 0o755),
@@ -841,6 +847,12 @@ PACKAGED_STATE = {
             ("var/log/condor-ce/gratia", "condor", 0o755),
         ),
         requires=("condor",),
+    ),
+    "htcondor_ce_slurm": StateSet(
+        packages="htcondor-ce-slurm",
+        files=("usr/share/condor-ce/config.d/02-ce-slurm-defaults.conf",),
+        directories=(),
+        requires=("htcondor_ce",),
     ),
 }
 

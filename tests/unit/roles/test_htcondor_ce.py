@@ -1,0 +1,177 @@
+# Copyright: Contributors to the osg_htc.site collection
+# SPDX-License-Identifier: Apache-2.0
+"""The htcondor_ce role: bad input stops it in preflight, clearly; its default routes are the packaged ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import check_config_text
+from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import build_routes
+
+from ..conftest import COLLECTION_ROOT
+from ..playbooks.runner import run_playbook
+from ..plugins.module_utils.test_job_routes import PACKAGED_BOTH
+
+ROLE = COLLECTION_ROOT / "roles" / "htcondor_ce"
+
+PLAYBOOK = """
+- name: Run the htcondor_ce role
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: osg_htc.site.htcondor_ce
+"""
+
+# Valid everywhere but in what each test breaks; nothing managed, so a run that got past preflight
+# would try to write into /etc/condor-ce (absent here) and fail there, not in preflight.
+BASE = {
+    "htcondor_ce_batch": "slurm",
+    "htcondor_ce_manage_repos": False,
+    "htcondor_ce_manage_packages": False,
+    "htcondor_ce_manage_firewall": False,
+    "htcondor_ce_manage_service": False,
+    "htcondor_ce_manage_users": False,
+    "htcondor_ce_site_name": "EXAMPLE_CE",
+    "htcondor_ce_scitokens_mappings": [{"issuer": "https://scitokens.org/osg-connect", "user": "osg"}],
+}
+
+
+def run_role(tmp_path: Path, *options: str, **overrides):
+    book = tmp_path / "play.yml"
+    book.write_text(PLAYBOOK)
+    extra = tmp_path / "vars.json"
+    extra.write_text(json.dumps({**BASE, **overrides}))
+    run = run_playbook(book, "-e", f"@{extra}", *options)
+    return run, run.stdout + run.stderr
+
+
+def failed_in_preflight(output: str) -> None:
+    assert "failed=1" in output, output
+    assert "changed=0" in output, output
+    # No task after preflight ran.
+    assert "TASK [osg_htc.site.htcondor_ce : Create the local users" not in output, output
+    assert "TASK [osg_htc.site.htcondor_ce : Write the SciTokens" not in output, output
+
+
+def test_valid_input_passes_preflight(tmp_path):
+    # In check mode, so nothing is written on this machine; without a CE here the run stops later.
+    _run, output = run_role(tmp_path, "--check")
+    assert "TASK [osg_htc.site.htcondor_ce : Write the SciTokens and SSL mappings]" in output, output
+
+
+def test_unknown_batch_system_is_refused_by_the_argument_spec(tmp_path):
+    run, output = run_role(tmp_path, htcondor_ce_batch="torque")
+    assert run.returncode != 0
+    assert "htcondor_ce_batch" in output and "condor, slurm, pbs, lsf, sge" in output, output
+    failed_in_preflight(output)
+
+
+def test_unknown_mapping_key_is_refused_by_the_argument_spec(tmp_path):
+    run, output = run_role(tmp_path, htcondor_ce_scitokens_mappings=[{"issuer": "https://a.org", "usr": "osg"}])
+    assert run.returncode != 0
+    assert "usr" in output and "user" in output, output
+    failed_in_preflight(output)
+
+
+def test_packages_need_enterprise_linux(tmp_path):
+    run, output = run_role(tmp_path, htcondor_ce_manage_packages=True)
+    assert run.returncode != 0
+    assert "HTCondor-CE is packaged for Enterprise Linux only" in output, output
+    assert "htcondor_ce_manage_packages=false" in output, output
+    failed_in_preflight(output)
+
+
+def test_bad_mappings_users_and_uids_are_named(tmp_path):
+    run, output = run_role(
+        tmp_path,
+        htcondor_ce_scitokens_mappings=[
+            {"issuer": "https://a.org/x y", "user": "osg"},
+            {"issuer": "https://b.org", "subject": "line\nbreak", "user": "Pilot"},
+        ],
+        htcondor_ce_user_uids={"stranger": 5001, "osg": "many"},
+    )
+    assert run.returncode != 0
+    assert "https://a.org/x y" in output and "line\\\\nbreak" in output, output
+    assert 'User names [\\"Pilot\\"] are not valid local user names' in output, output
+    assert "stranger" in output and "many" in output, output
+    failed_in_preflight(output)
+
+
+def test_route_tests_blah_keys_gratia_and_drain_conflicts_are_named(tmp_path):
+    run, output = run_role(
+        tmp_path,
+        htcondor_ce_route_tests=[{"name": "pilot", "ad": {"Owner": "osg"}, "expect": "No_Such_Route"}],
+        htcondor_ce_blah_config={"bad-key": "x", "slurm_confpath": "a\nb"},
+        htcondor_ce_site_name="Generic site",
+        htcondor_ce_drain=True,
+        htcondor_ce_config={"CONDORCE_MAX_JOBS": 5},
+    )
+    assert run.returncode != 0
+    assert "No_Such_Route" in output and "Local_Slurm" in output, output
+    assert "bad-key" in output and "slurm_confpath" in output, output
+    assert "Topology resource name" in output, output
+    assert "CONDORCE_MAX_JOBS" in output, output
+    failed_in_preflight(output)
+
+
+def test_igtf_certificates_must_exist(tmp_path):
+    cert, key = tmp_path / "hostcert.pem", tmp_path / "hostkey.pem"
+    run, output = run_role(
+        tmp_path,
+        htcondor_ce_igtf_certificates=True,
+        htcondor_ce_host_certificate=str(cert),
+        htcondor_ce_host_key=str(key),
+    )
+    assert run.returncode != 0
+    assert f"{cert} and {key} do(es) not exist" in output, output
+    failed_in_preflight(output)
+
+
+def test_igtf_key_must_not_be_world_readable(tmp_path):
+    cert, key = tmp_path / "hostcert.pem", tmp_path / "hostkey.pem"
+    cert.write_text("certificate\n")
+    key.write_text("key\n")
+    key.chmod(0o644)
+    run, output = run_role(
+        tmp_path,
+        htcondor_ce_igtf_certificates=True,
+        htcondor_ce_host_certificate=str(cert),
+        htcondor_ce_host_key=str(key),
+    )
+    assert run.returncode != 0
+    assert f"the key {key} is readable by others (mode 0644): make it 0600" in output, output
+    failed_in_preflight(output)
+
+
+ROLE_VARS = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+
+
+@pytest.mark.parametrize("batch", ["condor", "slurm", "pbs", "sge"])
+def test_default_routes_are_the_packaged_ones(batch):
+    """Rendered, each default route reads as the htcondor-ce-<batch> package's own new-syntax block."""
+    routes = ROLE_VARS["__htcondor_ce_packaged_routes"][batch]
+    name = routes[0]["name"]
+    text, names, _warnings = build_routes(routes)
+    assert names == [name]
+    ours = check_config_text(text, [f"JOB_ROUTER_ROUTE_{name}"]).values[f"JOB_ROUTER_ROUTE_{name}"]
+    packaged = check_config_text(PACKAGED_BOTH[batch][1], [f"JOB_ROUTER_ROUTE_{name}"]).values[
+        f"JOB_ROUTER_ROUTE_{name}"
+    ]
+    assert sorted(line.strip() for line in ours.splitlines() if line.strip()) == sorted(
+        line.strip() for line in packaged.splitlines() if line.strip()
+    )
+
+
+def test_every_batch_system_has_a_default_route_commands_and_services():
+    batches = {"condor", "slurm", "pbs", "lsf", "sge"}
+    for table in (
+        "__htcondor_ce_packaged_routes",
+        "__htcondor_ce_batch_commands",
+        "__htcondor_ce_packaged_batch_services",
+    ):
+        assert set(ROLE_VARS[table]) == batches, table

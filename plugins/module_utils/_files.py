@@ -239,3 +239,17 @@ def remove_file(
             raise FileError(f"Cannot remove {path}: {exc}") from exc
     diff = _build_diff(module, path, current, None, secret=secret, diff_before=diff_before, diff_after=None)
     return dict(changed=existed, content_changed=existed, diff=diff, backup_file=backup_file, existed=existed)
+
+
+def exit_with_outcome(module, result: dict, outcome: dict) -> None:
+    """Exit the module with ``result`` plus what ensure_file/remove_file reported.
+
+    ``changed`` becomes true if either says so; the backup path and diff are
+    added only when there is one.
+    """
+    result["changed"] = bool(result.get("changed")) or outcome["changed"]
+    if outcome.get("backup_file"):
+        result["backup_file"] = outcome["backup_file"]
+    if outcome.get("diff"):
+        result["diff"] = outcome["diff"]
+    module.exit_json(**result)

@@ -275,6 +275,7 @@ from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import
 from ansible_collections.osg_htc.site.plugins.module_utils._files import (
     FileError,
     ensure_file,
+    exit_with_outcome,
     read_text,
     remove_file,
 )
@@ -423,12 +424,7 @@ def main():
             outcome = ensure_file(module, path, text, backup=params["backup"])
     except FileError as exc:
         module.fail_json(msg=str(exc), **result)
-    result["changed"] = outcome["changed"]
-    if outcome["backup_file"]:
-        result["backup_file"] = outcome["backup_file"]
-    if outcome["diff"] is not None:
-        result["diff"] = outcome["diff"]
-    module.exit_json(**result)
+    exit_with_outcome(module, result, outcome)
 
 
 if __name__ == "__main__":

@@ -153,7 +153,12 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import check_config_text_in_place
-from ansible_collections.osg_htc.site.plugins.module_utils._files import FileError, ensure_file, remove_file
+from ansible_collections.osg_htc.site.plugins.module_utils._files import (
+    FileError,
+    ensure_file,
+    exit_with_outcome,
+    remove_file,
+)
 
 HEADER = "# Managed by Ansible (osg_htc.site.condor_config); local changes are overwritten.\n"
 # A configuration name, optionally prefixed by subsystem or local names (SCHEDD.SEC_...).
@@ -268,12 +273,7 @@ def main():
             outcome = remove_file(module, path, backup=params["backup"])
     except FileError as exc:
         module.fail_json(msg=str(exc), **result)
-    result["changed"] = outcome["changed"]
-    if outcome["backup_file"]:
-        result["backup_file"] = outcome["backup_file"]
-    if outcome["diff"] is not None:
-        result["diff"] = outcome["diff"]
-    module.exit_json(**result)
+    exit_with_outcome(module, result, outcome)
 
 
 if __name__ == "__main__":

@@ -186,6 +186,7 @@ from ansible_collections.osg_htc.site.plugins.module_utils._files import (
     FileError,
     ensure_directory,
     ensure_file,
+    exit_with_outcome,
     read_bytes,
     remove_file,
 )
@@ -282,7 +283,7 @@ def main():
             module.fail_json(msg=str(exc), **result)
         if old_claims:
             result["claims"] = old_claims
-        finish(module, result, outcome)
+        exit_with_outcome(module, result, outcome)
 
     # Everything about the new token is checked before the host is touched.
     try:
@@ -311,7 +312,7 @@ def main():
                 outcome = dict(
                     changed=True, diff=dict(before="", after=diff_after, before_header=path, after_header=path)
                 )
-                finish(module, result, outcome if module._diff else dict(changed=True))
+                exit_with_outcome(module, result, outcome if module._diff else dict(changed=True))
         outcome = ensure_file(
             module,
             path,
@@ -326,16 +327,7 @@ def main():
         )
     except FileError as exc:
         module.fail_json(msg=str(exc), **result)
-    finish(module, result, outcome)
-
-
-def finish(module, result, outcome):
-    result["changed"] = result["changed"] or outcome["changed"]
-    if outcome.get("backup_file"):
-        result["backup_file"] = outcome["backup_file"]
-    if outcome.get("diff"):
-        result["diff"] = outcome["diff"]
-    module.exit_json(**result)
+    exit_with_outcome(module, result, outcome)
 
 
 if __name__ == "__main__":

@@ -122,7 +122,12 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.osg_htc.site.plugins.module_utils._files import FileError, ensure_file, read_bytes
+from ansible_collections.osg_htc.site.plugins.module_utils._files import (
+    FileError,
+    ensure_file,
+    exit_with_outcome,
+    read_bytes,
+)
 from ansible_collections.osg_htc.site.plugins.module_utils._probe_config import (
     ProbeConfigError,
     read_attributes,
@@ -299,12 +304,8 @@ def main():
         )
     except FileError as exc:
         module.fail_json(msg=str(exc), **result)
-    result.update(changed=outcome["changed"], attributes=after_attributes)
-    if outcome["backup_file"]:
-        result["backup_file"] = outcome["backup_file"]
-    if outcome["diff"]:
-        result["diff"] = outcome["diff"]
-    module.exit_json(**result)
+    result["attributes"] = after_attributes
+    exit_with_outcome(module, result, outcome)
 
 
 if __name__ == "__main__":

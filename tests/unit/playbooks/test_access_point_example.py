@@ -46,4 +46,4 @@ def test_example_inventory_uses_the_vaulted_token():
     group_vars = yaml.safe_load((EXAMPLE / "group_vars" / "ospool_access_points" / "main.yml").read_text())
     assert group_vars["access_point_token"] == "{{ vault_access_point_token }}"
     hosts = yaml.safe_load((EXAMPLE / "hosts.yml").read_text())
-    assert "ap.example.edu" in hosts["ospool_access_points"]["hosts"]
+    assert "ap.example.edu" in hosts["all"]["children"]["ospool_access_points"]["hosts"]

@@ -53,6 +53,14 @@ def read_text(path: str) -> str | None:
         raise FileError(f"Cannot read {path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
 
 
+def read_input_text(path: str, option: str) -> str:
+    """The UTF-8 content of a file a module reads as input; FileError names ``option`` when it is missing."""
+    text = read_text(path)
+    if text is None:
+        raise FileError(f"{option} {path} does not exist")
+    return text
+
+
 def _require_parent(path: str) -> str:
     dirname = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(dirname):

@@ -234,7 +234,7 @@ def _quote_grid_resource(text: str) -> str:
 # --- raw command lines ------------------------------------------------------------------------
 
 
-_ASSIGNMENT_RE = re.compile(r"\A([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)\Z")
+ASSIGNMENT_RE = re.compile(r"\A([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)\Z")
 _REGEX_ARG_RE = re.compile(r"\A(/(?:\\.|[^\\/])+/)(?:\s+(.*))?\Z")
 _SPECIAL_MACROS = {"gridresource", "maxjobs", "maxidlejobs", "targetuniverse", "requirements"}
 
@@ -278,10 +278,10 @@ def check_command(col: _Collector, where: str, line: Any, depth: List[int]) -> N
     if keyword == "TRANSFORM":
         col.problem(where, "TRANSFORM belongs to multi-ad transforms (condor_transform_ads), not to a job route")
         return
-    if keyword in KEYWORDS and not _ASSIGNMENT_RE.match(text):
+    if keyword in KEYWORDS and not ASSIGNMENT_RE.match(text):
         _check_keyword(col, where, keyword, rest)
         return
-    match = _ASSIGNMENT_RE.match(text)
+    match = ASSIGNMENT_RE.match(text)
     if match:
         _check_assignment(col, where, match.group(1), match.group(2).strip())
         return

@@ -31,7 +31,7 @@ from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import
     run_classad_script,
 )
 from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import (
-    _ASSIGNMENT_RE,
+    ASSIGNMENT_RE,
     CONDITIONALS,
     CONFIG_MACRO_RE,
     TRANSFORM_MACRO_RE,
@@ -107,7 +107,7 @@ def _route_facts(name: str, lines: Sequence[str], problems: List[str]) -> Dict[s
         if first.lower() in CONDITIONALS:
             depth += {"if": 1, "endif": -1}.get(first.lower(), 0)
             continue
-        assignment = _ASSIGNMENT_RE.match(text)
+        assignment = ASSIGNMENT_RE.match(text)
         if first.upper() in ("REQUIREMENTS", "UNIVERSE") and not assignment:
             key, value = first.lower(), rest
         elif assignment:

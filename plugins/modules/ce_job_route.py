@@ -276,6 +276,7 @@ from ansible_collections.osg_htc.site.plugins.module_utils._files import (
     FileError,
     ensure_file,
     exit_with_outcome,
+    read_input_text,
     read_text,
     remove_file,
 )
@@ -338,11 +339,9 @@ def _converted(module, result):
     text = params["convert_from"]
     if params["convert_from_file"]:
         try:
-            text = read_text(params["convert_from_file"])
+            text = read_input_text(params["convert_from_file"], "convert_from_file")
         except FileError as exc:
             module.fail_json(msg=str(exc), **result)
-        if text is None:
-            module.fail_json(msg=f"convert_from_file {params['convert_from_file']} does not exist", **result)
     try:
         routes, notes, problems = convert_old_routes(text)
     except (ValueError, RuntimeError) as exc:

@@ -211,7 +211,7 @@ mismatches:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.osg_htc.site.plugins.module_utils._files import FileError, read_text
+from ansible_collections.osg_htc.site.plugins.module_utils._files import FileError, read_input_text
 from ansible_collections.osg_htc.site.plugins.module_utils._route_match import (
     ROUTED_JOB_MAX_TIME,
     MatchError,
@@ -239,11 +239,9 @@ def main():
     text = None
     if params["routes_file"]:
         try:
-            text = read_text(params["routes_file"])
+            text = read_input_text(params["routes_file"], "routes_file")
         except FileError as exc:
             module.fail_json(msg=str(exc), **result)
-        if text is None:
-            module.fail_json(msg=f"routes_file {params['routes_file']} does not exist", **result)
     try:
         found = route_match(
             params["jobs"],

@@ -202,9 +202,9 @@ def test_if_needed_installs_an_endpoint_listed_with_another_batch_system(step):
 def test_always_reinstalls_with_the_override_dir_and_never_does_nothing(step, tmp_path):
     override = tmp_path / "bosco_override"
     override.mkdir()
-    for _ in range(2):
+    for attempt in (1, 2):
         run, output = step("always", ce_bosco_override_dir=str(override))
-        assert run.returncode == 0 and changed(output) == 2, output
+        assert run.returncode == 0 and changed(output) == 2, (attempt, output)
     adds = [call for call in step.calls() if "-a" in call]
     assert len(adds) == 4 and ["-l"] not in step.calls()
     assert adds[0] == ["--copy-ssh-key", "no", "-o", str(override), "-a", "osg01@login.example.edu", "slurm"]

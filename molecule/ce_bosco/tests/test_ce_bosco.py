@@ -278,3 +278,37 @@ def test_trust_on_first_use_reports_the_fingerprint_it_pins(ce, tmp_path):
     assert "Trusted on first use and pinned for osg01@login.lab.test" in output, output[-3000:]
     assert fingerprint in output, output[-3000:]
     assert gather(ce)["files"] == before, "check mode changed a file"
+
+
+def test_failed_checks_say_what_to_fix_on_which_side_before_the_ce_changes(ce, tmp_path):
+    """osg02 has no account on login (its generated key is refused); osg03's sshd forbids forwarding."""
+    before = {path: entry for path, entry in gather(ce)["files"].items() if path in (ROUTES_FILE, BOSCO_FILE, CE_FILE)}
+    login_key = " ".join(LOGIN_HOST_KEY)
+    common = {"remote_user": None, "host": "login.lab.test", "batch": "slurm", "host_key": login_key}
+    endpoints = [
+        {**common, "local_user": "osg02", "remote_user": "osg02"},
+        {**common, "local_user": "osg03", "remote_user": "osg03", "ssh_private_key": PRIVATE_KEY},
+    ]
+    extra = tmp_path / "failing.json"
+    extra.write_text(json.dumps({"ce_bosco_endpoints": endpoints}))
+    run = run_converge("-e", f"@{extra}", log=tmp_path / "failing.log")
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output[-3000:]
+    assert "An endpoint check failed, so nothing has been installed yet." in output, output[-3000:]
+    assert (
+        "osg02 -> osg02@login.lab.test: login check failed: login.lab.test refused the key: on login.lab.test, "
+        "add the public key printed above to ~osg02/.ssh/authorized_keys" in output
+    ), output[-3000:]
+    assert (
+        "osg03 -> osg03@login.lab.test: forwarding check failed: sshd on login.lab.test refuses remote port "
+        "forwarding" in output
+    ), output[-3000:]
+    assert "set AllowTcpForwarding yes (or remote) in /etc/ssh/sshd_config on login.lab.test" in output
+    # The key made for osg02, and its public half printed for login's admin.
+    key = ce.file("/home/osg02/.ssh/bosco_key.rsa")
+    assert (key.user, key.group, key.mode) == ("osg02", "osg02", 0o600)
+    public = ce.file("/home/osg02/.ssh/bosco_key.rsa.pub").content_string.strip()
+    assert public.startswith("ssh-ed25519 ")
+    assert f"Add this key to ~osg02/.ssh/authorized_keys on login.lab.test (local user osg02): {public}" in output
+    after = {path: entry for path, entry in gather(ce)["files"].items() if path in before}
+    assert after == before, "the CE changed although a check failed"

@@ -312,3 +312,23 @@ def test_failed_checks_say_what_to_fix_on_which_side_before_the_ce_changes(ce, t
     assert f"Add this key to ~osg02/.ssh/authorized_keys on login.lab.test (local user osg02): {public}" in output
     after = {path: entry for path, entry in gather(ce)["files"].items() if path in before}
     assert after == before, "the CE changed although a check failed"
+
+
+def test_check_mode_on_a_new_endpoint_reports_and_changes_nothing(ce, tmp_path):
+    """A local user that does not exist yet: --check shows what would be set up, skips the checks, writes nothing."""
+    before = gather(ce)["files"]
+    endpoint = {
+        "local_user": "osg04",
+        "remote_user": "osg04",
+        "host": "login.lab.test",
+        "batch": "slurm",
+        "host_key": " ".join(LOGIN_HOST_KEY),
+    }
+    extra = tmp_path / "new-endpoint.json"
+    extra.write_text(json.dumps({"ce_bosco_endpoints": [endpoint]}))
+    run = run_converge("--check", "--diff", "-e", f"@{extra}", log=tmp_path / "new-endpoint.log")
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    assert "changed: [ce] => (item=osg04)" in output, output[-3000:]
+    assert not ce.user("osg04").exists
+    assert gather(ce)["files"] == before, "check mode changed a file"

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import shlex
 import time
+from pathlib import Path
 
 import pytest
 import testinfra
+
+# The packaged-state test doubles prepare laid down (tools/lab.py PACKAGED_STATE).
+FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "packaged_state"
 
 ROUTES = ["OSG_Pilots", "CMS_Pilots"]
 MAPFILE = "/etc/condor-ce/mapfiles.d/50-osg-htc-site.conf"
@@ -80,11 +84,12 @@ def test_mapped_users_exist_but_not_banned_ones(ce):
 
 
 def test_blah_config_binpath_edited_in_place(ce):
-    text = ce.file("/etc/blah.config").content_string
-    assert "slurm_binpath=/usr/bin" in text.splitlines()
-    # The rest of the packaged file stays.
-    assert "supported_lrms=pbs,lsf,sge,slurm,condor" in text
-    assert text.startswith("# TEST DOUBLE: stands for /etc/blah.config")
+    packaged = (FIXTURES / "etc" / "blah.config").read_text().splitlines()
+    lines = ce.file("/etc/blah.config").content_string.splitlines()
+    # Only the slurm_binpath line changed, where it was; the rest is the packaged file.
+    at = next(i for i, line in enumerate(packaged) if line.startswith("slurm_binpath="))
+    assert lines[at] == "slurm_binpath=/opt/slurm/bin"
+    assert lines[:at] + lines[at + 1 :] == packaged[:at] + packaged[at + 1 :]
 
 
 def test_gratia_probe(ce):
@@ -111,6 +116,7 @@ def test_job_from_ce_runs_on_cluster_as_mapped_user(ce, cluster):
         for line in ce.file("/etc/blah.config").content_string.splitlines()
         if line.startswith("slurm_binpath=")
     )
+    assert binpath == "/opt/slurm/bin"  # the role's, not the packaged /usr/bin
     submit = ce.run(
         f"runuser -u osg -- {binpath}/sbatch --parsable --chdir=/tmp --output=/tmp/ce-test-%j.out "
         "--wrap 'hostname; id -un'"

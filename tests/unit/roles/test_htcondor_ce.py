@@ -119,6 +119,35 @@ def test_route_tests_blah_keys_gratia_and_drain_conflicts_are_named(tmp_path):
     failed_in_preflight(output)
 
 
+def test_igtf_certificates_must_exist(tmp_path):
+    cert, key = tmp_path / "hostcert.pem", tmp_path / "hostkey.pem"
+    run, output = run_role(
+        tmp_path,
+        htcondor_ce_igtf_certificates=True,
+        htcondor_ce_host_certificate=str(cert),
+        htcondor_ce_host_key=str(key),
+    )
+    assert run.returncode != 0
+    assert f"{cert} and {key} do(es) not exist" in output, output
+    failed_in_preflight(output)
+
+
+def test_igtf_key_must_not_be_world_readable(tmp_path):
+    cert, key = tmp_path / "hostcert.pem", tmp_path / "hostkey.pem"
+    cert.write_text("certificate\n")
+    key.write_text("key\n")
+    key.chmod(0o644)
+    run, output = run_role(
+        tmp_path,
+        htcondor_ce_igtf_certificates=True,
+        htcondor_ce_host_certificate=str(cert),
+        htcondor_ce_host_key=str(key),
+    )
+    assert run.returncode != 0
+    assert f"the key {key} is readable by others (mode 0644): make it 0600" in output, output
+    failed_in_preflight(output)
+
+
 ROLE_VARS = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
 
 

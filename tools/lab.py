@@ -854,6 +854,12 @@ PACKAGED_STATE = {
         directories=(),
         requires=("htcondor_ce",),
     ),
+    "htcondor_ce_bosco": StateSet(
+        packages="htcondor-ce-bosco",
+        files=("etc/condor-ce/config.d/02-ce-bosco.conf",),
+        directories=(("etc/condor-ce/bosco_override", "root", 0o755),),
+        requires=("htcondor_ce",),
+    ),
 }
 
 

@@ -168,7 +168,7 @@ def test_default_routes_are_the_packaged_ones(batch):
 
 
 def test_every_batch_system_has_a_default_route_commands_and_services():
-    batches = {"condor", "slurm", "pbs", "lsf", "sge"}
+    batches = {"condor", "slurm", "pbs", "lsf", "sge", "bosco"}
     for table in (
         "__htcondor_ce_packaged_routes",
         "__htcondor_ce_batch_commands",

@@ -202,13 +202,13 @@ def test_structural_fallback_without_classad2(tmp_path):
 
 def test_bosco_macros_survive_and_other_dollars_are_escaped():
     text, _n, _w = build_routes(
-        [{"name": "SSH_Endpoint", "target_universe": 9, "grid_resource": "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"}]
+        [{"name": "Local_BOSCO", "target_universe": 9, "grid_resource": "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"}]
     )
     assert 'GridResource = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"' in text
     result = check_config_text(
-        "BOSCO_RMS = slurm\nBOSCO_ENDPOINT = osg01@login.example.edu\n" + text, ["JOB_ROUTER_ROUTE_SSH_Endpoint"]
+        "BOSCO_RMS = slurm\nBOSCO_ENDPOINT = osg01@login.example.edu\n" + text, ["JOB_ROUTER_ROUTE_Local_BOSCO"]
     )
-    assert 'GridResource = "batch slurm osg01@login.example.edu"' in result.values["JOB_ROUTER_ROUTE_SSH_Endpoint"]
+    assert 'GridResource = "batch slurm osg01@login.example.edu"' in result.values["JOB_ROUTER_ROUTE_Local_BOSCO"]
 
 
 # --- conversion -----------------------------------------------------------------------------

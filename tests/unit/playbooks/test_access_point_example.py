@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import yaml
-from ansible.constants import DEFAULT_VAULT_ID_MATCH
-from ansible.parsing.vault import VaultLib, VaultSecret
 
 from ansible_collections.osg_htc.site.plugins.module_utils._jwt import check_claims, decode
 
 from ..conftest import COLLECTION_ROOT
+from .example_inventory import EXAMPLE, vaulted
 
-EXAMPLE = COLLECTION_ROOT / "playbooks" / "inventory" / "example"
 FIXTURE = COLLECTION_ROOT / "tests" / "fixtures" / "tokens" / "ap.example.edu.token"
 
 
 def vaulted_token() -> str:
-    password = (EXAMPLE / "vault-password.example").read_text().strip().encode()
-    vault = VaultLib([(DEFAULT_VAULT_ID_MATCH, VaultSecret(password))])
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_constructor("!vault", lambda loader, node: loader.construct_scalar(node))
-    text = (EXAMPLE / "group_vars" / "ospool_access_points" / "vault.yml").read_text()
-    ciphertext = yaml.load(text, Loader=Loader)["vault_access_point_token"]  # noqa: S506 (SafeLoader subclass)
-    return vault.decrypt(ciphertext).decode()
+    return vaulted("ospool_access_points", "vault_access_point_token")
 
 
 def test_example_vault_holds_the_example_test_token():

@@ -2,7 +2,11 @@
 #
 #   make test    lint, sanity, unit tests, the build check and the Molecule
 #                scenarios in VMs (what CI runs)
-#   make demo    run the collection's preflight playbook on this machine
+#   make demo    boot the VM lab (an Access Point, a Bosco CE, a Slurm cluster
+#                with a CE), run playbooks/site.yml on it, print what each host
+#                now is and what was verified
+#   make bench   time site.yml on the lab (converge, re-run, --check --diff)
+#                and the modules; save the figures as JSON in build/bench
 #
 # Every target installs what it needs: a virtualenv in .venv with the pinned
 # tools of requirements-dev.txt (constraints.txt pins the rest of the tree).
@@ -43,7 +47,7 @@ SCENARIO ?=
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 SANITY_PATH := $(subst $(eval) ,:,$(strip $(abspath $(BIN)) $(wildcard $(PYENV_ROOT)/versions/3.*/bin)))
 
-.PHONY: help test lint unit unit-compat sanity build build-check molecule lab-image system-deps demo changelog \
+.PHONY: help test lint unit unit-compat sanity build build-check molecule lab-image system-deps demo demo-down bench changelog \
 	constraints clean
 
 help:  ## List the targets
@@ -129,8 +133,16 @@ molecule: $(VENV_STAMP) $(COLLECTION_LINK) lab-image  ## Molecule scenarios in V
 			$(BIN)/molecule test --scenario-name $$scenario || exit 1; \
 	done
 
-demo: $(VENV_STAMP) $(COLLECTION_LINK)  ## Audit this machine with the preflight playbook (check mode)
-	$(BIN)/ansible-playbook playbooks/preflight.yml --check
+# The lab is Molecule's `site` scenario; tools/site_lab.py boots it, runs the
+# site playbook on it with ansible-playbook and tears it down (DEMO_KEEP=1 keeps it).
+demo: $(VENV_STAMP) $(COLLECTION_LINK) lab-image  ## Boot the VM lab, run site.yml on it, print what each host now is
+	$(BIN)/python tools/site_lab.py $(if $(DEMO_KEEP),--keep) demo
+
+demo-down: $(VENV_STAMP)  ## Stop a lab left running by DEMO_KEEP=1 make demo
+	$(BIN)/python tools/site_lab.py down
+
+bench: $(VENV_STAMP) $(COLLECTION_LINK) lab-image  ## Time site.yml on the lab and the modules; JSON in build/bench
+	$(BIN)/python tools/site_lab.py bench
 
 changelog: $(VENV_STAMP)  ## Render CHANGELOG.rst from the fragments (release time)
 	$(BIN)/antsibull-changelog release

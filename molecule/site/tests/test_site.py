@@ -1,0 +1,72 @@
+"""The site after playbooks/site.yml: each host is what its group asks for, the hosts work together (the
+Bosco CE reaches the cluster's Slurm over SSH; the cluster's CE reaches the same Slurm locally), and the
+site summary names every host with what was verified. The roles' own scenarios test each role in depth."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from pathlib import Path
+
+import pytest
+
+EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
+ANSIBLE_LOG = EPHEMERAL / "ansible.log"
+
+
+def on(host, name: str):
+    if host.backend.get_hostname() != name:
+        pytest.skip(f"checked on {name}")
+    return host
+
+
+def effective(host, config: str, *names: str) -> dict:
+    """Effective values, read by HTCondor's parser in the VM (the bindings prepare installed)."""
+    script = "import json, sys, htcondor2; print(json.dumps({n: htcondor2.param.get(n) for n in sys.argv[1:]}))"
+    result = host.run(f"CONDOR_CONFIG={config} python3 -c {shlex.quote(script)} {' '.join(names)}")
+    assert result.rc == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_ap_is_an_ospool_access_point(host):
+    ap = on(host, "ap")
+    values = effective(ap, "/etc/condor/condor_config", "SEC_TOKEN_SYSTEM_DIRECTORY", "SUBMIT_REQUIREMENT_NAMES")
+    assert values["SEC_TOKEN_SYSTEM_DIRECTORY"] == "/etc/condor/tokens.d"  # noqa: S105 (a directory, not a secret)
+    assert values["SUBMIT_REQUIREMENT_NAMES"]
+    token = ap.file("/etc/condor/tokens.d/ospool.token")
+    assert (token.user, token.group, token.mode) == ("root", "root", 0o600)
+
+
+def test_cluster_ce_routes_to_its_local_slurm(host):
+    cluster = on(host, "cluster")
+    values = effective(cluster, "/etc/condor-ce/condor_config", "JOB_ROUTER_ROUTE_NAMES", "JOB_ROUTER_ROUTE_OSPool")
+    assert values["JOB_ROUTER_ROUTE_NAMES"].replace(",", " ").split() == ["OSPool"]
+    assert 'GridResource = "batch slurm"' in values["JOB_ROUTER_ROUTE_OSPool"]
+    assert cluster.run("runuser -u osg01 -- sinfo --noheader --format=%P").stdout.split() == ["osg*"]
+
+
+def test_bosco_ce_reaches_the_clusters_slurm_over_ssh(host):
+    ce = on(host, "ce")
+    values = effective(ce, "/etc/condor-ce/condor_config", "JOB_ROUTER_ROUTE_NAMES", "BOSCO_ENDPOINT")
+    route = values["JOB_ROUTER_ROUTE_NAMES"].replace(",", " ").split()
+    assert route == ["Bosco_osg01_cluster_lab_test"]
+    assert values["BOSCO_ENDPOINT"] == "osg01@cluster.lab.test"
+    answer = ce.run("runuser -u osg01 -- ssh cluster.lab.test squeue --noheader --format=%P")
+    assert answer.rc == 0, answer.stderr
+
+
+def test_site_summary_names_every_host_and_what_was_verified(host):
+    on(host, "ap")  # the log is on the controller: check it once
+    text = ANSIBLE_LOG.read_text()
+    summary = text[text.rindex("Show what each host now is and what was verified") :]
+    for line in (
+        "ap: OSPool Access Point, ospool direct",
+        "token: ",
+        "ce: HTCondor-CE-Bosco for osg01@cluster.lab.test",
+        "osg01@cluster.lab.test: key login, remote forwarding and `squeue",
+        "cluster: HTCondor-CE for slurm",
+        "routes: OSPool (2 test jobs routed as expected)",
+        "batch client answered: sinfo, squeue",
+    ):
+        assert line in summary, f"{line!r} not in the site summary:\n{summary[:3000]}"

@@ -103,7 +103,7 @@ def timed(module, args: dict, *, changed: bool) -> tuple[float, dict]:
 
 def write_then_unchanged(module, args: dict) -> tuple[float, float, dict]:
     """Time the first call (which must change the host) and the same call again (which must not)."""
-    first, _ = timed(module, args, changed=True)
+    first = timed(module, args, changed=True)[0]
     second, result = timed(module, args, changed=False)
     return first, second, result
 
@@ -132,7 +132,7 @@ def bench_condor_token(directory: Path) -> dict:
     # Owned by whoever runs the benchmark, so it needs no root.
     owner = {"owner": pwd.getpwuid(os.getuid()).pw_name, "group": grp.getgrgid(os.getgid()).gr_name}
     args = {"name": "bench", "directory": str(directory / "tokens.d"), "token": make_token(), **owner}
-    first, second, _ = write_then_unchanged(condor_token, args)
+    first, second, _result = write_then_unchanged(condor_token, args)
     return {"condor_token_install": first, "condor_token_unchanged": second}
 
 
@@ -140,7 +140,7 @@ def bench_gratia_probe(directory: Path) -> dict:
     path = directory / "ProbeConfig"
     shutil.copyfile(PACKAGED_PROBE_CONFIG, path)
     args = {"probe": "condor-ap", "path": str(path), "attributes": PROBE_SETTINGS}
-    first, second, _ = write_then_unchanged(gratia_probe, args)
+    first, second, _result = write_then_unchanged(gratia_probe, args)
     return {"gratia_probe_write": first, "gratia_probe_unchanged": second}
 
 

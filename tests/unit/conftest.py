@@ -1,22 +1,15 @@
-"""Make this checkout importable as ``ansible_collections.osg_htc.site``.
+"""Shared fixtures; importing this makes the checkout importable as ``ansible_collections.osg_htc.site``.
 
-Modules and tests import the collection by its full name, the way Ansible
-loads it. When the checkout already sits at ``.../ansible_collections/osg_htc/site``
-(as under ``ansible-test``) its grandparent goes on ``sys.path``; otherwise a
-temporary directory outside the checkout gets that layout as a symlink, so no
-link loop ever sits inside the tree that linters walk.
+tools/collection_path.py does that (tools/ is on pytest's ``pythonpath``, see pyproject.toml).
 """
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
+from collection_path import make_importable
 from hypothesis import settings
 
 # Property tests: 300 examples per test by default; HYPOTHESIS_PROFILE=thorough
@@ -26,22 +19,7 @@ settings.register_profile("thorough", max_examples=50_000, deadline=None, databa
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _collections_path() -> Path:
-    if COLLECTION_ROOT.parent.name == "osg_htc" and COLLECTION_ROOT.parents[1].name == "ansible_collections":
-        return COLLECTION_ROOT.parents[2]
-    top = Path(tempfile.mkdtemp(prefix="osg_htc-site-unit-"))
-    atexit.register(shutil.rmtree, top, ignore_errors=True)
-    namespace = top / "ansible_collections" / "osg_htc"
-    namespace.mkdir(parents=True)
-    (namespace / "site").symlink_to(COLLECTION_ROOT, target_is_directory=True)
-    return top
-
-
-COLLECTIONS_PATH = _collections_path()
-if str(COLLECTIONS_PATH) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS_PATH))
+COLLECTIONS_PATH = make_importable(COLLECTION_ROOT)
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import check_config_text
@@ -397,31 +395,3 @@ def test_invalid_classad_in_old_route_is_a_problem():
 
 def test_split_ads_skips_comments():
     assert split_ads('/* c */ [ a = "]"; ]\n# x [\n[ b = 1; ]') == ['[ a = "]"; ]', "[ b = 1; ]"]
-
-
-def test_benchmark_render_and_validate_1000_routes(record_property, capsys):
-    routes = [
-        {
-            "name": f"Route_{i}",
-            "grid_resource": {"batch": "slurm"},
-            "requirements": f'Owner == "user{i}" && queue == "q{i % 7}"',
-            "default_queue": f"q{i % 7}",
-            "set": {"Walltime": 3600, "Tag": f'"r{i}"'},
-            "evalset": {"AccountingGroup": 'strcat("group_", Owner)'},
-        }
-        for i in range(1000)
-    ]
-    start = time.perf_counter()
-    text, names, _w = build_routes(routes)
-    rendered = time.perf_counter()
-    result = check_config_text(text, ["JOB_ROUTER_ROUTE_NAMES"])
-    parsed = time.perf_counter()
-    assert result.ok is True and len(names) == 1000
-    assert result.values["JOB_ROUTER_ROUTE_NAMES"].split() == names
-    report = (
-        f"1000 routes, {len(text)} bytes: render + classad2 check of 4000 expressions {rendered - start:.2f} s, "
-        f"HTCondor config parse {parsed - rendered:.2f} s"
-    )
-    record_property("benchmark", report)
-    with capsys.disabled():
-        print(f"\n[benchmark] {report}")

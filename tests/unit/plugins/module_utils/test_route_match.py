@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import time
 import venv
 
 import pytest
@@ -266,31 +265,6 @@ def test_mismatch_table_layout():
         "a          | X              | (unrouted)   | X: REQUIREMENTS q is false",
         "longer_job | (unrouted)     | Y            | Y: no REQUIREMENTS",
     ]
-
-
-def test_benchmark_match_10_jobs_against_1000_routes(record_property, capsys):
-    routes = [
-        {
-            "name": f"Route_{i}",
-            "grid_resource": {"batch": "slurm"},
-            "requirements": f'Owner == "user{i}" && queue == "q{i % 7}"',
-            "default_queue": f"q{i % 7}",
-            "default_maxMemory": 2000 + i,
-        }
-        for i in range(1000)
-    ]
-    # Jobs spread over the table, the last one unrouted: at most 10,000 REQUIREMENTS evaluated.
-    jobs = [{"name": f"job{j}", "ad": {"Owner": f"user{j * 111}", "queue": f"q{j * 111 % 7}"}} for j in range(9)]
-    jobs.append({"name": "lost", "ad": {"Owner": "nobody", "queue": "q0"}})
-    start = time.perf_counter()
-    result = route_match(jobs, routes=routes)
-    elapsed = time.perf_counter() - start
-    assert [m["route"] for m in result["matches"]] == [f"Route_{j * 111}" for j in range(9)] + [None]
-    assert result["matches"][3]["maxMemory"] == 2333
-    report = f"10 jobs x 1000 routes: render, read back and match in one classad2 process {elapsed:.2f} s"
-    record_property("benchmark", report)
-    with capsys.disabled():
-        print(f"\n[benchmark] {report}")
 
 
 def test_without_classad2_says_what_to_install(tmp_path):

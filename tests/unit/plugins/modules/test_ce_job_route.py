@@ -11,6 +11,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.osg_htc.site.plugins.modules import ce_job_route
+from ansible_collections.osg_htc.site.tests.unit.ce_layout import write_ce
 from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import (
     AnsibleExitJson,
     AnsibleFailJson,
@@ -136,19 +137,6 @@ def test_unfaithful_conversion_is_not_written(tmp_path, confd):
 def test_convert_missing_file_and_bad_text(tmp_path, confd):
     assert "does not exist" in run(tmp_path, convert_from_file=str(tmp_path / "nope"))["msg"]
     assert "Cannot convert the old routes" in run(tmp_path, convert_from="nonsense")["msg"]
-
-
-def write_ce(tmp_path, extra_files):
-    """A CE configuration laid out as the htcondor-ce package does (condor_config + two config dirs)."""
-    usr, etc = tmp_path / "usr-config.d", tmp_path / "config.d"
-    usr.mkdir()
-    etc.mkdir(exist_ok=True)
-    (usr / "02-ce-slurm-defaults.conf").write_text("JOB_ROUTER_ROUTE_NAMES = Packaged\n")
-    for name, text in extra_files.items():
-        (etc / name).write_text(text)
-    base = tmp_path / "condor_config"
-    base.write_text(f"LOCAL_CONFIG_DIR = {usr},{etc}\n")
-    return str(base)
 
 
 def test_effective_names_read_in_place_among_ce_files(tmp_path):

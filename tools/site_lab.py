@@ -128,7 +128,7 @@ def bench(run_dir: Path, output_dir: Path, keep: bool) -> int:
             f"{run['run']:<28} {run['wall_seconds']:>8} {run['tasks']:>6} {run['task_results']:>8} {run['changed']:>8}"
         )
     print()
-    bench_modules.print_table(figures["modules"])
+    print(bench_modules.table(figures["modules"]))
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / f"bench-{figures['started'].replace(':', '')}.json"
     path.write_text(json.dumps(figures, indent=2) + "\n")

@@ -43,7 +43,7 @@ SCENARIO ?=
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 SANITY_PATH := $(subst $(eval) ,:,$(strip $(abspath $(BIN)) $(wildcard $(PYENV_ROOT)/versions/3.*/bin)))
 
-.PHONY: help test lint unit unit-compat sanity build build-check molecule lab-image system-deps demo changelog \
+.PHONY: help test lint unit unit-compat sanity build build-check molecule lab-image system-deps demo changelog docs \
 	constraints clean
 
 help:  ## List the targets
@@ -73,6 +73,7 @@ lint: $(VENV_STAMP) $(COLLECTION_LINK)  ## ruff, yamllint, ansible-lint, argumen
 	$(BIN)/ruff check .
 	$(BIN)/yamllint --strict .
 	$(BIN)/python tools/check_argument_specs.py roles
+	$(BIN)/python tools/gen_variables_reference.py --check
 	$(BIN)/antsibull-changelog lint
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/ansible-lint
 
@@ -131,6 +132,9 @@ molecule: $(VENV_STAMP) $(COLLECTION_LINK) lab-image  ## Molecule scenarios in V
 
 demo: $(VENV_STAMP) $(COLLECTION_LINK)  ## Audit this machine with the preflight playbook (check mode)
 	$(BIN)/ansible-playbook playbooks/preflight.yml --check
+
+docs: $(VENV_STAMP)  ## Regenerate docs/variables.md from the roles' meta/argument_specs.yml
+	$(BIN)/python tools/gen_variables_reference.py
 
 changelog: $(VENV_STAMP)  ## Render CHANGELOG.rst from the fragments (release time)
 	$(BIN)/antsibull-changelog release

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -287,31 +288,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--roles-dir", type=Path, default=DEFAULT_ROLES_DIR)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
+    shown = os.path.relpath(args.output)  # for messages: the path as the user would type it
 
     expected = render(args.roles_dir)
     current = args.output.read_text(encoding="utf-8") if args.output.is_file() else None
     if not args.check:
         if current != expected:
             args.output.write_text(expected, encoding="utf-8")
-            print(f"{args.output}: written")
+            print(f"{shown}: written")
         else:
-            print(f"{args.output}: already current")
+            print(f"{shown}: already current")
         return 0
     if current == expected:
-        print(f"{args.output}: current")
+        print(f"{shown}: current")
         return 0
     if current is None:
-        print(f"{args.output}: missing; run `make docs` and commit it", file=sys.stderr)
+        print(f"{shown}: missing; run `make docs` and commit it", file=sys.stderr)
         return 1
     diff = difflib.unified_diff(
         current.splitlines(keepends=True),
         expected.splitlines(keepends=True),
-        fromfile=f"{args.output} (committed)",
-        tofile=f"{args.output} (from the argument specs)",
+        fromfile=f"{shown} (committed)",
+        tofile=f"{shown} (from the argument specs)",
     )
     sys.stderr.writelines(list(diff)[:60])
     print(
-        f"\n{args.output} is out of date with {args.roles_dir}/*/meta/argument_specs.yml: "
+        f"\n{shown} is out of date with {os.path.relpath(args.roles_dir)}/*/meta/argument_specs.yml: "
         "run `make docs` and commit the result",
         file=sys.stderr,
     )

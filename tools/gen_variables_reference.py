@@ -283,7 +283,7 @@ def render(roles_dir: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description="Write docs/variables.md from the roles' argument specs.")
     parser.add_argument("--check", action="store_true", help="exit 1 when the output file is not current")
     parser.add_argument("--roles-dir", type=Path, default=DEFAULT_ROLES_DIR)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)

@@ -47,7 +47,7 @@ SCENARIO ?=
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 SANITY_PATH := $(subst $(eval) ,:,$(strip $(abspath $(BIN)) $(wildcard $(PYENV_ROOT)/versions/3.*/bin)))
 
-.PHONY: help test lint unit unit-compat sanity build build-check molecule lab-image system-deps demo demo-down bench changelog \
+.PHONY: help test lint unit unit-compat sanity build build-check molecule lab-image system-deps demo demo-down bench changelog docs \
 	constraints clean
 
 help:  ## List the targets
@@ -77,6 +77,7 @@ lint: $(VENV_STAMP) $(COLLECTION_LINK)  ## ruff, yamllint, ansible-lint, argumen
 	$(BIN)/ruff check .
 	$(BIN)/yamllint --strict .
 	$(BIN)/python tools/check_argument_specs.py roles
+	$(BIN)/python tools/gen_variables_reference.py --check
 	$(BIN)/antsibull-changelog lint
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/ansible-lint
 
@@ -143,6 +144,9 @@ demo-down: $(VENV_STAMP)  ## Stop a lab left running by DEMO_KEEP=1 make demo
 
 bench: $(VENV_STAMP) $(COLLECTION_LINK) lab-image  ## Time site.yml on the lab and the modules; JSON in build/bench
 	$(BIN)/python tools/site_lab.py bench
+
+docs: $(VENV_STAMP)  ## Regenerate docs/variables.md from the roles' meta/argument_specs.yml
+	$(BIN)/python tools/gen_variables_reference.py
 
 changelog: $(VENV_STAMP)  ## Render CHANGELOG.rst from the fragments (release time)
 	$(BIN)/antsibull-changelog release

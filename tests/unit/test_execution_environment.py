@@ -138,7 +138,9 @@ def test_introspection_finds_the_collection_requirements(built, tmp_path):
         artifact.extractall(collection, filter="data")
     pip, bindep = tmp_path / "out" / "requirements.txt", tmp_path / "out" / "bindep.txt"
     script = context / "_build" / "scripts" / "introspect.py"
-    run(sys.executable, script, "introspect", tmp_path / "collections", f"--write-pip={pip}", f"--write-bindep={bindep}")
+    run(
+        sys.executable, script, "introspect", tmp_path / "collections", f"--write-pip={pip}", f"--write-bindep={bindep}"
+    )
     assert requirement_lines(pip) == requirement_lines(COLLECTION_ROOT / "requirements.txt")
     assert requirement_lines(bindep) == requirement_lines(COLLECTION_ROOT / "bindep.txt")
     assert "htcondor==" in pip.read_text()

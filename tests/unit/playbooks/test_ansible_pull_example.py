@@ -1,12 +1,16 @@
-"""docs/examples/ansible-pull: the playbooks pass ansible-playbook's syntax check, the service's ansible-pull parses."""
+"""docs/examples/ansible-pull: the syntax check, the service's ansible-pull arguments, and the collection bootstrap."""
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import ansible
 import pytest
 import yaml
 
@@ -14,6 +18,7 @@ from ..conftest import COLLECTION_ROOT
 from .runner import run_playbook
 
 EXAMPLE = COLLECTION_ROOT / "docs" / "examples" / "ansible-pull"
+BIN = Path(sys.executable).parent
 
 
 def exec_start_arguments() -> list[str]:
@@ -71,3 +76,65 @@ def test_ansible_pull_refuses_an_unknown_option():
     )
     assert result.returncode != 0
     assert "--only-if-chagned" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def collection_tarball(tmp_path_factory):
+    """The collection built as make build does, to stand in for the site's Git mirror (offline)."""
+    # ansible-galaxy resolves the collection's galaxy.yml dependencies from what is installed
+    # (the ansible package of requirements-dev.txt) or else from Galaxy, which is not reachable here.
+    installed = Path(ansible.__file__).resolve().parents[1] / "ansible_collections"
+    for namespace, name in (("ansible", "posix"), ("community", "general")):
+        if not (installed / namespace / name).is_dir():
+            pytest.skip(f"{namespace}.{name} is not installed in {installed}; Galaxy would be needed")
+    output = tmp_path_factory.mktemp("dist")
+    command = [str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(output), str(COLLECTION_ROOT)]
+    subprocess.run(command, capture_output=True, check=True, timeout=300)
+    (tarball,) = output.glob("osg_htc-site-*.tar.gz")
+    return tarball
+
+
+def run_pull_playbooks(site: Path, collections: Path) -> subprocess.CompletedProcess:
+    """What ansible-pull runs in the checkout: collections.yml, then local.yml, in one ansible-playbook."""
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(site / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(collections),  # instead of the service's /var/lib path
+        ANSIBLE_NOCOLOR="1",
+        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    )
+    # -i localhost, : the host is in none of the example's groups, so local.yml's plays
+    # find no hosts and change nothing; it must still load, which needs the collection.
+    command = [
+        str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+        "-e", f"ansible_python_interpreter={sys.executable}", "collections.yml", "local.yml",
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, cwd=site, env=env, timeout=600, check=False)
+
+
+def site_repository(tmp_path: Path, tarball: Path) -> Path:
+    """A copy of the example whose requirements.yml names the built tarball instead of the Git mirror."""
+    site = tmp_path / "site"
+    shutil.copytree(EXAMPLE, site)
+    requirements = {"collections": [{"name": str(tarball), "type": "file"}]}
+    (site / "requirements.yml").write_text(yaml.safe_dump(requirements))
+    return site
+
+
+def test_collections_yml_installs_what_local_yml_uses_in_the_same_run(tmp_path, collection_tarball):
+    site = site_repository(tmp_path, collection_tarball)
+    collections = tmp_path / "collections"
+    (collections / "ansible_collections").mkdir(parents=True)  # the service's ExecStartPre
+    result = run_pull_playbooks(site, collections)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (collections / "ansible_collections" / "osg_htc" / "site" / "MANIFEST.json").is_file()
+
+
+def test_without_the_ansible_collections_directory_local_yml_does_not_load(tmp_path, collection_tarball):
+    """Why the service creates it first: Ansible does not look in a collections directory made during the run."""
+    site = site_repository(tmp_path, collection_tarball)
+    collections = tmp_path / "collections"
+    result = run_pull_playbooks(site, collections)
+    assert result.returncode != 0
+    assert (collections / "ansible_collections" / "osg_htc" / "site" / "MANIFEST.json").is_file()
+    assert "osg_htc.site" in result.stdout + result.stderr

@@ -53,13 +53,13 @@ SANITY_PATH := $(subst $(eval) ,:,$(strip $(abspath $(BIN)) $(wildcard $(PYENV_R
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV_STAMP): requirements-dev.txt constraints.txt
+$(VENV_STAMP): requirements-dev.txt requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-$(COMPAT_STAMP): requirements-compat.txt
+$(COMPAT_STAMP): requirements-compat.txt requirements.txt
 	$(PYTHON) -m venv $(COMPAT_VENV)
 	$(COMPAT_VENV)/bin/python -m pip install --quiet --upgrade pip==25.3
 	$(COMPAT_VENV)/bin/python -m pip install --quiet -r requirements-compat.txt

@@ -26,8 +26,20 @@ FORBIDDEN_PREFIXES = (
     "changelogs/fragments/",
     ".git",
     ".hypothesis/",
+    "execution-environment.yml",
 )
-REQUIRED = ("MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime.yml")
+# meta/execution-environment.yml and the two lists it names are how
+# ansible-builder finds what the collection needs in an execution environment.
+REQUIRED = (
+    "MANIFEST.json",
+    "FILES.json",
+    "README.md",
+    "LICENSE",
+    "meta/runtime.yml",
+    "meta/execution-environment.yml",
+    "requirements.txt",
+    "bindep.txt",
+)
 
 
 def check(path: str) -> list[str]:

@@ -747,8 +747,8 @@ def load_instances(run_dir: Path) -> list[dict]:
 # What prepare copies into the VMs
 
 
-def htcondor_wheel(root: Path | None = None, requirements: Path = REPO_ROOT / "requirements-dev.txt") -> Path:
-    """The htcondor wheel pinned in requirements-dev.txt, for Debian 12's Python 3.11."""
+def htcondor_wheel(root: Path | None = None, requirements: Path = REPO_ROOT / "requirements.txt") -> Path:
+    """The htcondor wheel pinned in the collection's requirements.txt, for Debian 12's Python 3.11."""
     pins = [
         line.split("==", 1)[1].strip()
         for line in requirements.read_text().splitlines()

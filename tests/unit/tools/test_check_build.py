@@ -12,7 +12,17 @@ _spec = importlib.util.spec_from_file_location("check_build", TOOL)
 check_build = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(check_build)
 
-SHIPPED = ["MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime.yml", "plugins/filter/x.py"]
+SHIPPED = [
+    "MANIFEST.json",
+    "FILES.json",
+    "README.md",
+    "LICENSE",
+    "meta/runtime.yml",
+    "meta/execution-environment.yml",
+    "requirements.txt",
+    "bindep.txt",
+    "plugins/filter/x.py",
+]
 
 
 def make_tarball(tmp_path: Path, names: list[str]) -> str:
@@ -43,3 +53,14 @@ def test_test_and_lab_files_are_refused(tmp_path, capsys):
 def test_missing_manifest_is_reported(tmp_path):
     problems = check_build.check(make_tarball(tmp_path, SHIPPED[1:]))
     assert problems == ["MANIFEST.json: missing"]
+
+
+def test_execution_environment_metadata_is_required(tmp_path):
+    names = [name for name in SHIPPED if name not in ("meta/execution-environment.yml", "bindep.txt")]
+    problems = check_build.check(make_tarball(tmp_path, names))
+    assert problems == ["meta/execution-environment.yml: missing", "bindep.txt: missing"]
+
+
+def test_the_image_definition_is_not_shipped(tmp_path):
+    problems = check_build.check(make_tarball(tmp_path, [*SHIPPED, "execution-environment.yml"]))
+    assert problems == ["execution-environment.yml: must not be shipped"]

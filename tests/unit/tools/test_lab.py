@@ -276,8 +276,8 @@ def test_up_refuses_a_run_dir_in_use(tmp_path, monkeypatch):
 
 
 def test_wheel_comes_from_the_pin_and_the_cache(tmp_path):
-    requirements = tmp_path / "requirements-dev.txt"
-    requirements.write_text("pytest==9.2.0\nhtcondor==25.14.1\n")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("dnspython==2.7.0\nhtcondor==25.14.1\n")
     wheel = tmp_path / "wheels" / "htcondor-25.14.1-cp311-cp311-manylinux_2_28_x86_64.whl"
     wheel.parent.mkdir()
     wheel.write_bytes(b"")
@@ -285,14 +285,14 @@ def test_wheel_comes_from_the_pin_and_the_cache(tmp_path):
 
 
 def test_wheel_needs_exactly_one_pin(tmp_path):
-    requirements = tmp_path / "requirements-dev.txt"
-    requirements.write_text("pytest==9.2.0\n")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("dnspython==2.7.0\n")
     with pytest.raises(lab.LabError, match="expected one htcondor==VERSION pin, found 0"):
         lab.htcondor_wheel(tmp_path, requirements)
 
 
 def test_the_repository_pins_the_wheel_it_ships_to_the_vms():
-    text = (lab.REPO_ROOT / "requirements-dev.txt").read_text()
+    text = (lab.REPO_ROOT / "requirements.txt").read_text()
     assert text.count("htcondor==") == 1
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: Contributors to the osg_htc.site collection
 # SPDX-License-Identifier: Apache-2.0
 """The site playbook on the VM lab: `make demo` and `make bench`.
@@ -77,7 +76,9 @@ def site_playbook(run_dir: Path, *args: str, report_json: bool = False) -> tuple
         env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     command = [BIN / "ansible-playbook", "-i", run_dir / "inventory", SITE_PLAYBOOK, *args]
     start = time.monotonic()
-    result = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE if report_json else None, text=True)
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE if report_json else None, text=True, check=False
+    )
     return result.returncode, time.monotonic() - start, result.stdout or ""
 
 
@@ -102,7 +103,7 @@ def demo(run_dir: Path, keep: bool) -> int:
     summary = run_dir.with_name(run_dir.name + "-summary.txt")
     summary.unlink(missing_ok=True)
     with lab(run_dir, keep):
-        rc, seconds, _ = site_playbook(run_dir, "--diff", "-e", f"site_summary_file={summary}")
+        rc, seconds, _output = site_playbook(run_dir, "--diff", "-e", f"site_summary_file={summary}")
     print(f"\nplaybooks/site.yml on the lab: exit {rc} in {seconds:.0f} s")
     if summary.exists():
         print("\nWhat each host now is, and what was verified on it:\n")

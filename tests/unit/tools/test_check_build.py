@@ -12,17 +12,7 @@ _spec = importlib.util.spec_from_file_location("check_build", TOOL)
 check_build = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(check_build)
 
-SHIPPED = [
-    "MANIFEST.json",
-    "FILES.json",
-    "README.md",
-    "LICENSE",
-    "meta/runtime.yml",
-    "meta/execution-environment.yml",
-    "requirements.txt",
-    "bindep.txt",
-    "plugins/filter/x.py",
-]
+SHIPPED = [*check_build.REQUIRED, "plugins/filter/x.py"]
 
 
 def make_tarball(tmp_path: Path, names: list[str]) -> str:

@@ -148,8 +148,10 @@ bench: $(VENV_STAMP) $(COLLECTION_LINK) lab-image  ## Time site.yml on the lab a
 docs: $(VENV_STAMP)  ## Regenerate docs/variables.md from the roles' meta/argument_specs.yml
 	$(BIN)/python tools/gen_variables_reference.py
 
-changelog: $(VENV_STAMP)  ## Render CHANGELOG.rst from the fragments (release time)
-	$(BIN)/antsibull-changelog release
+# antsibull-changelog lists new modules and filters through ansible-doc, which
+# finds the collection through the link.
+changelog: $(VENV_STAMP) $(COLLECTION_LINK)  ## Release: render CHANGELOG.rst from the fragments (version from galaxy.yml)
+	PATH=$(abspath $(BIN)):$$PATH ANSIBLE_COLLECTIONS_PATH=$(abspath .cache/collections) $(BIN)/antsibull-changelog release
 
 constraints:  ## Re-pin the whole tool tree after changing requirements-dev.txt
 	rm -rf build/constraints-venv

@@ -57,8 +57,7 @@ def lab(run_dir: Path, keep: bool) -> Iterator[None]:
     """The lab booted and prepared; destroyed afterwards unless keep."""
     molecule(run_dir, "destroy")  # whatever an interrupted run left
     try:
-        molecule(run_dir, "create")
-        molecule(run_dir, "prepare")
+        molecule(run_dir, "create")  # Molecule's create sequence ends with the scenario's prepare
         yield
     finally:
         if keep:

@@ -43,12 +43,7 @@ from ansible_collections.osg_htc.site.plugins.modules import (
 )
 from ansible_collections.osg_htc.site.tests.unit.ce_layout import write_ce
 from ansible_collections.osg_htc.site.tests.unit.idtokens import make_token
-from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import (
-    AnsibleExitJson,
-    AnsibleFailJson,
-    patched_exits,
-    set_module_args,
-)
+from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import run_module
 
 ROUTE_COUNT = 1000
 ROUTES = [
@@ -81,14 +76,10 @@ class BenchmarkError(RuntimeError):
 
 def call(module, args: dict) -> dict:
     """Run ``module.main()`` with ``args`` and return its result; raise BenchmarkError if it failed."""
-    with patched_exits(), set_module_args(args):
-        try:
-            module.main()
-        except AnsibleExitJson as done:
-            return done.result
-        except AnsibleFailJson as failed:
-            raise BenchmarkError(f"{module.__name__} failed: {failed.result.get('msg')}") from None
-    raise BenchmarkError(f"{module.__name__} neither exited nor failed")
+    result = run_module(module, args)
+    if result.get("failed"):
+        raise BenchmarkError(f"{module.__name__} failed: {result.get('msg')}")
+    return result
 
 
 def timed(module, args: dict, *, changed: bool) -> tuple[float, dict]:

@@ -12,12 +12,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.osg_htc.site.plugins.modules import ce_job_route
 from ansible_collections.osg_htc.site.tests.unit.ce_layout import write_ce
-from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import (
-    AnsibleExitJson,
-    AnsibleFailJson,
-    patched_exits,
-    set_module_args,
-)
+from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import run_module
 
 pytest.importorskip("htcondor2")
 
@@ -38,14 +33,7 @@ def run(tmp_path, **args):
 def _run(tmp_path, **args):
     args.setdefault("path", str(tmp_path / "config.d" / "20-osg-htc-routes.conf"))
     args.setdefault("ce_config", str(tmp_path / "missing_condor_config"))
-    with patched_exits(), set_module_args(args):
-        try:
-            ce_job_route.main()
-        except AnsibleExitJson as done:
-            return done.result
-        except AnsibleFailJson as failed:
-            return failed.result
-    raise AssertionError("the module neither exited nor failed")
+    return run_module(ce_job_route, args)
 
 
 @pytest.fixture

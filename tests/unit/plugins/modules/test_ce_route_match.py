@@ -8,12 +8,7 @@ import pytest
 
 from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import build_routes
 from ansible_collections.osg_htc.site.plugins.modules import ce_route_match
-from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import (
-    AnsibleExitJson,
-    AnsibleFailJson,
-    patched_exits,
-    set_module_args,
-)
+from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import run_module
 
 pytest.importorskip("classad2")
 
@@ -44,14 +39,7 @@ JOBS = [
 
 
 def run(**args):
-    with patched_exits(), set_module_args(args):
-        try:
-            ce_route_match.main()
-        except AnsibleExitJson as done:
-            return done.result
-        except AnsibleFailJson as failed:
-            return failed.result
-    raise AssertionError("the module neither exited nor failed")
+    return run_module(ce_route_match, args)
 
 
 def test_routes_each_job_and_changes_nothing():

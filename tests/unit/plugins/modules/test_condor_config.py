@@ -12,12 +12,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import ConfigCheck
 from ansible_collections.osg_htc.site.plugins.modules import condor_config
-from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import (
-    AnsibleExitJson,
-    AnsibleFailJson,
-    patched_exits,
-    set_module_args,
-)
+from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import run_module
 
 pytest.importorskip("htcondor2")
 
@@ -37,15 +32,8 @@ def run(root: Path, **args):
     args.setdefault("path", str(root.parent / "config.d" / "90-ours.conf"))
     args.setdefault("config_root", str(root))
     warnings = []
-    result = {}
-    warn = mock.patch.object(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
-    with warn, patched_exits(), set_module_args(args):
-        try:
-            condor_config.main()
-        except AnsibleExitJson as done:
-            result = done.result
-        except AnsibleFailJson as failed:
-            result = failed.result
+    with mock.patch.object(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg)):
+        result = run_module(condor_config, args)
     result["warnings"] = warnings
     return result
 

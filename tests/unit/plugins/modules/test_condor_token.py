@@ -15,12 +15,7 @@ import pytest
 
 from ansible_collections.osg_htc.site.plugins.modules import condor_token
 from ansible_collections.osg_htc.site.tests.unit.idtokens import HEADER, PAYLOAD, b64url, make_token
-from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import (
-    AnsibleExitJson,
-    AnsibleFailJson,
-    patched_exits,
-    set_module_args,
-)
+from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import run_module
 
 TOKEN = make_token()
 USER = pwd.getpwuid(os.getuid()).pw_name
@@ -31,9 +26,7 @@ def run(args, *, check=False, diff=False):
     args = dict(args, owner=USER, group=GROUP)
     args.setdefault("_ansible_check_mode", check)
     args.setdefault("_ansible_diff", diff)
-    with patched_exits(), set_module_args(args), pytest.raises((AnsibleExitJson, AnsibleFailJson)) as info:
-        condor_token.main()
-    return info.value.result
+    return run_module(condor_token, args)
 
 
 def assert_no_token_text(result, token=TOKEN):

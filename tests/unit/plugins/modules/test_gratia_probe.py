@@ -23,12 +23,7 @@ from ansible_collections.osg_htc.site.plugins.module_utils._probe_config import 
 )
 from ansible_collections.osg_htc.site.plugins.modules import gratia_probe
 from ansible_collections.osg_htc.site.tests.unit.conftest import COLLECTION_ROOT
-from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import (
-    AnsibleExitJson,
-    AnsibleFailJson,
-    patched_exits,
-    set_module_args,
-)
+from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import run_module
 
 PACKAGED = COLLECTION_ROOT / "tests" / "fixtures" / "packaged_state" / "etc" / "gratia"
 AP_CONFIG = (PACKAGED / "condor-ap" / "ProbeConfig").read_bytes()
@@ -37,9 +32,7 @@ AP_SETTINGS = {"SiteName": "OSG_US_EXAMPLE_SUBMIT", "ProbeName": "condor-ap:ap.e
 
 def run(args, *, check=False, diff=False):
     args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    with patched_exits(), set_module_args(args), pytest.raises((AnsibleExitJson, AnsibleFailJson)) as info:
-        gratia_probe.main()
-    return info.value.result
+    return run_module(gratia_probe, args)
 
 
 @pytest.fixture

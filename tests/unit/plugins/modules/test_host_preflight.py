@@ -13,12 +13,7 @@ import psutil
 import pytest
 
 from ansible_collections.osg_htc.site.plugins.modules import host_preflight
-from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import (
-    AnsibleExitJson,
-    AnsibleFailJson,
-    patched_exits,
-    set_module_args,
-)
+from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import run_module
 
 GIB = 2**30
 # Thresholds every machine running the tests meets, for the checks that measure hardware.
@@ -27,12 +22,7 @@ LOW = {"min_cores": 1, "min_memory_gib": 0.01, "min_disk_gb": 0.001}
 
 def run(**args):
     """main() with args; the module's result, or its failure (which has 'failed': True)."""
-    with patched_exits(), set_module_args(args):
-        try:
-            host_preflight.main()
-        except (AnsibleExitJson, AnsibleFailJson) as outcome:
-            return outcome.result
-    raise AssertionError("host_preflight.main() returned without exit_json or fail_json")
+    return run_module(host_preflight, args)
 
 
 def messages(result, check=None):

@@ -66,3 +66,13 @@ def patched_exits():
     """Patch ``AnsibleModule.exit_json``/``fail_json`` to raise for the duration."""
     with mock.patch.multiple(basic.AnsibleModule, exit_json=exit_json, fail_json=fail_json):
         yield
+
+
+def run_module(module, args: dict) -> dict:
+    """Run ``module.main()`` with ``args``; what it exited with, or its failure (which has ``failed: True``)."""
+    with patched_exits(), set_module_args(args):
+        try:
+            module.main()
+        except (AnsibleExitJson, AnsibleFailJson) as outcome:
+            return outcome.result
+    raise AssertionError(f"{module.__name__}.main() returned without exit_json or fail_json")

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import shlex
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import COLLECTION_ROOT
-from ..playbooks.runner import run_playbook
+from ..playbooks import runner
 
 # Stands for HTCondor's bosco_cluster (condor_remote_cluster), which cannot exist here; see its header.
 TEST_DOUBLE = COLLECTION_ROOT / "tests" / "fixtures" / "bin" / "bosco_cluster_test_double"
@@ -24,22 +23,9 @@ PRIVATE_KEY = (
 )
 ENDPOINT = {"local_user": "osg01", "remote_user": "osg01", "host": "login.example.edu", "batch": "slurm"}
 
-ROLE_PLAYBOOK = """
-- name: Run the ce_bosco role
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: osg_htc.site.ce_bosco
-"""
-
 
 def run_role(tmp_path: Path, **variables):
-    book = tmp_path / "play.yml"
-    book.write_text(ROLE_PLAYBOOK)
-    extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps(variables))
-    run = run_playbook(book, "-e", f"@{extra}")
-    return run, run.stdout + run.stderr
+    return runner.run_role("ce_bosco", variables, tmp_path)
 
 
 def stopped_in_preflight(run, output: str) -> None:
@@ -150,10 +136,7 @@ def step(tmp_path):
             ],
             **extra,
         }
-        extra_file = tmp_path / "vars.json"
-        extra_file.write_text(json.dumps(variables))
-        done = run_playbook(book, "-e", f"@{extra_file}", *options)
-        return done, done.stdout + done.stderr
+        return runner.run_with_vars(book, variables, tmp_path, *options)
 
     def calls():
         log = home / ".bosco" / "test-double-calls.log"

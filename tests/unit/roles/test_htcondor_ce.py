@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,10 @@ from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import
 from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import build_routes
 
 from ..conftest import COLLECTION_ROOT
-from ..playbooks.runner import run_playbook
+from ..playbooks import runner
 from ..plugins.module_utils.test_job_routes import PACKAGED_BOTH
 
 ROLE = COLLECTION_ROOT / "roles" / "htcondor_ce"
-
-PLAYBOOK = """
-- name: Run the htcondor_ce role
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: osg_htc.site.htcondor_ce
-"""
 
 # Valid everywhere but in what each test breaks; nothing managed, so a run that got past preflight
 # would try to write into /etc/condor-ce (absent here) and fail there, not in preflight.
@@ -42,12 +33,7 @@ BASE = {
 
 
 def run_role(tmp_path: Path, *options: str, **overrides):
-    book = tmp_path / "play.yml"
-    book.write_text(PLAYBOOK)
-    extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps({**BASE, **overrides}))
-    run = run_playbook(book, "-e", f"@{extra}", *options)
-    return run, run.stdout + run.stderr
+    return runner.run_role("htcondor_ce", {**BASE, **overrides}, tmp_path, *options)
 
 
 def failed_in_preflight(output: str) -> None:

@@ -11,16 +11,12 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
-SCENARIO = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
-INVENTORY = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
 TOKENS = PROJECT / "tests" / "fixtures" / "tokens"
 GOOD_TOKEN = (TOKENS / "ap.lab.test.token").read_text().strip()
 BAD_TOKEN_FILE = TOKENS / "ap.lab.test-wrong-issuer.token"
@@ -163,19 +159,7 @@ def test_no_token_text_in_the_ansible_log():
     assert signature not in log
 
 
-def run_converge(*options: str, log: Path) -> subprocess.CompletedProcess:
-    """The scenario's converge playbook again, on Molecule's inventory, with more options."""
-    env = dict(os.environ, ANSIBLE_LOG_PATH=str(log), ANSIBLE_NOCOLOR="1")
-    command = [
-        shutil.which("ansible-playbook") or "ansible-playbook",
-        "-i",
-        str(INVENTORY),
-        str(SCENARIO / "converge.yml"),
-    ]
-    return subprocess.run([*command, *options], capture_output=True, text=True, env=env, timeout=600, check=False)
-
-
-def test_flocking_mode_with_a_default_project_in_check_mode(host, tmp_path):
+def test_flocking_mode_with_a_default_project_in_check_mode(host, tmp_path, run_converge):
     """The other mode and the job transform, through HTCondor's parser in the VM, without writing anything."""
     before = gather(host)["files"]
     extra = {
@@ -184,7 +168,7 @@ def test_flocking_mode_with_a_default_project_in_check_mode(host, tmp_path):
         "access_point_require_project_name": False,
         "access_point_default_project_name": "OSG_Lab_Test",
     }
-    run = run_converge("--check", "--diff", "-e", json.dumps(extra), log=tmp_path / "flocking.log")
+    run = run_converge("--check", "--diff", "-e", json.dumps(extra), log=tmp_path / "flocking.log", timeout=600)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-3000:]
     assert "CONDOR_HOST=cm.lab.test, FLOCK_TO=cm-1.ospool.osg-htc.org, cm-2.ospool.osg-htc.org" in output, output[
@@ -196,10 +180,10 @@ def test_flocking_mode_with_a_default_project_in_check_mode(host, tmp_path):
     assert gather(host)["files"] == before, "check mode changed a file"
 
 
-def test_bad_token_fails_before_any_file_changes(host, tmp_path):
+def test_bad_token_fails_before_any_file_changes(host, tmp_path, run_converge):
     before = gather(host)["files"]
     log = tmp_path / "bad-token.log"
-    run = run_converge("-vvv", "-e", f"access_point_token_file={BAD_TOKEN_FILE}", log=log)
+    run = run_converge("-vvv", "-e", f"access_point_token_file={BAD_TOKEN_FILE}", log=log, timeout=600)
     output = run.stdout + run.stderr
     assert run.returncode != 0, output[-3000:]
     assert "Refusing the token" in output and "expected issuer 'cm-1.ospool.osg-htc.org'" in output, output[-3000:]

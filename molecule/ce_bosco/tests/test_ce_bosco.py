@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -18,7 +17,6 @@ import pytest
 import testinfra
 
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
-SCENARIO = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
 INVENTORY = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
 PRIVATE_KEY = (EPHEMERAL / "osg01_bosco_key").read_text()
 LOGIN_HOST_KEY = (EPHEMERAL / "login_host_key.pub").read_text().split()[:2]
@@ -213,19 +211,7 @@ def test_no_private_key_text_in_the_ansible_log():
         assert chunk not in log.replace("\n", "")
 
 
-def run_converge(*options: str, log: Path) -> subprocess.CompletedProcess:
-    """The scenario's converge playbook again, on Molecule's inventory, with more options."""
-    env = dict(os.environ, ANSIBLE_LOG_PATH=str(log), ANSIBLE_NOCOLOR="1")
-    command = [
-        shutil.which("ansible-playbook") or "ansible-playbook",
-        "-i",
-        str(INVENTORY),
-        str(SCENARIO / "converge.yml"),
-    ]
-    return subprocess.run([*command, *options], capture_output=True, text=True, env=env, timeout=900, check=False)
-
-
-def test_wrong_host_key_stops_the_role_before_any_change(ce, tmp_path):
+def test_wrong_host_key_stops_the_role_before_any_change(ce, tmp_path, run_converge):
     before = gather(ce)["files"]
     # Another host's real key: the CE's own ed25519 host key, not login's.
     wrong = ce.file("/etc/ssh/ssh_host_ed25519_key.pub").content_string.strip()
@@ -254,7 +240,7 @@ def test_wrong_host_key_stops_the_role_before_any_change(ce, tmp_path):
         assert body[:40] not in text.replace("\n", "")
 
 
-def test_trust_on_first_use_reports_the_fingerprint_it_pins(ce, tmp_path):
+def test_trust_on_first_use_reports_the_fingerprint_it_pins(ce, tmp_path, run_converge):
     """Without host_key, ssh-keyscan's answer is pinned and its fingerprint reported; in check mode, nothing changes."""
     before = gather(ce)["files"]
     endpoint = {
@@ -280,7 +266,7 @@ def test_trust_on_first_use_reports_the_fingerprint_it_pins(ce, tmp_path):
     assert gather(ce)["files"] == before, "check mode changed a file"
 
 
-def test_failed_checks_say_what_to_fix_on_which_side_before_the_ce_changes(ce, tmp_path):
+def test_failed_checks_say_what_to_fix_on_which_side_before_the_ce_changes(ce, tmp_path, run_converge):
     """osg02 has no account on login (its generated key is refused); osg03's sshd forbids forwarding."""
     before = {path: entry for path, entry in gather(ce)["files"].items() if path in (ROUTES_FILE, BOSCO_FILE, CE_FILE)}
     login_key = " ".join(LOGIN_HOST_KEY)
@@ -314,7 +300,7 @@ def test_failed_checks_say_what_to_fix_on_which_side_before_the_ce_changes(ce, t
     assert after == before, "the CE changed although a check failed"
 
 
-def test_check_mode_on_a_new_endpoint_reports_and_changes_nothing(ce, tmp_path):
+def test_check_mode_on_a_new_endpoint_reports_and_changes_nothing(ce, tmp_path, run_converge):
     """A local user that does not exist yet: --check shows what would be set up, skips the checks, writes nothing."""
     before = gather(ce)["files"]
     endpoint = {

@@ -3,7 +3,9 @@ takes as its rootdir, so this file applies to every molecule/<scenario>/tests/."
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,3 +27,17 @@ def run_converge():
         )
 
     return run
+
+
+@pytest.fixture
+def effective_config():
+    """Effective values of HTCondor settings in a VM, read by HTCondor's own parser (the bindings that
+    prepare installed) from the given top-level config: /etc/condor/condor_config or the CE's."""
+
+    def read(host, config: str, *names: str) -> dict:
+        script = "import json, sys, htcondor2; print(json.dumps({n: htcondor2.param.get(n) for n in sys.argv[1:]}))"
+        command = f"CONDOR_CONFIG={config} python3 -c {shlex.quote(script)} {' '.join(names)}"
+        # check_output fails the test, showing stderr, when the parser cannot load the config.
+        return json.loads(host.check_output(command))
+
+    return read

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shlex
 import time
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import testinfra
 FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "packaged_state"
 
 ROUTES = ["OSG_Pilots", "CMS_Pilots"]
+CE_CONFIG = "/etc/condor-ce/condor_config"
 MAPFILE = "/etc/condor-ce/mapfiles.d/50-osg-htc-site.conf"
 # What the role must have written, in this order: bans first.
 MAP_LINES = [
@@ -41,17 +40,9 @@ def cluster(host):
     return testinfra.get_host(f"ansible://cluster?ansible_inventory={inventory}")
 
 
-def ce_config(host, *names: str) -> dict:
-    """Effective CE values, read by HTCondor's parser in the VM (the bindings prepare installed)."""
-    script = "import json, sys, htcondor2; print(json.dumps({n: htcondor2.param.get(n) for n in sys.argv[1:]}))"
-    result = host.run(f"CONDOR_CONFIG=/etc/condor-ce/condor_config python3 -c {shlex.quote(script)} {' '.join(names)}")
-    assert result.rc == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def test_effective_routes_through_htcondor_parser(ce):
+def test_effective_routes_through_htcondor_parser(ce, effective_config):
     names = [f"JOB_ROUTER_ROUTE_{name}" for name in ROUTES]
-    values = ce_config(ce, "JOB_ROUTER_ROUTE_NAMES", *names)
+    values = effective_config(ce, CE_CONFIG, "JOB_ROUTER_ROUTE_NAMES", *names)
     assert values["JOB_ROUTER_ROUTE_NAMES"].replace(",", " ").split() == ROUTES
     osg = values["JOB_ROUTER_ROUTE_OSG_Pilots"]
     assert 'GridResource = "batch slurm"' in osg
@@ -60,9 +51,9 @@ def test_effective_routes_through_htcondor_parser(ce):
     assert 'REQUIREMENTS Owner == "cmspilot"' in values["JOB_ROUTER_ROUTE_CMS_Pilots"]
 
 
-def test_ce_settings_and_auth_methods(ce):
+def test_ce_settings_and_auth_methods(ce, effective_config):
     methods = "SCHEDD.SEC_WRITE_AUTHENTICATION_METHODS"
-    values = ce_config(ce, "PORT", "CONDORCE_MAX_JOBS", methods, "CERTIFICATE_MAPFILE")
+    values = effective_config(ce, CE_CONFIG, "PORT", "CONDORCE_MAX_JOBS", methods, "CERTIFICATE_MAPFILE")
     assert values["PORT"] == "9619"
     assert values["CONDORCE_MAX_JOBS"] == "10000"
     assert "SCITOKENS" in values[methods].split(",")

@@ -4,15 +4,15 @@ site summary names every host with what was verified. The roles' own scenarios t
 
 from __future__ import annotations
 
-import json
 import os
-import shlex
 from pathlib import Path
 
 import pytest
 
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 ANSIBLE_LOG = EPHEMERAL / "ansible.log"
+AP_CONFIG = "/etc/condor/condor_config"
+CE_CONFIG = "/etc/condor-ce/condor_config"
 
 
 def on(host, name: str):
@@ -21,34 +21,26 @@ def on(host, name: str):
     return host
 
 
-def effective(host, config: str, *names: str) -> dict:
-    """Effective values, read by HTCondor's parser in the VM (the bindings prepare installed)."""
-    script = "import json, sys, htcondor2; print(json.dumps({n: htcondor2.param.get(n) for n in sys.argv[1:]}))"
-    result = host.run(f"CONDOR_CONFIG={config} python3 -c {shlex.quote(script)} {' '.join(names)}")
-    assert result.rc == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def test_ap_is_an_ospool_access_point(host):
+def test_ap_is_an_ospool_access_point(host, effective_config):
     ap = on(host, "ap")
-    values = effective(ap, "/etc/condor/condor_config", "SEC_TOKEN_SYSTEM_DIRECTORY", "SUBMIT_REQUIREMENT_NAMES")
+    values = effective_config(ap, AP_CONFIG, "SEC_TOKEN_SYSTEM_DIRECTORY", "SUBMIT_REQUIREMENT_NAMES")
     assert values["SEC_TOKEN_SYSTEM_DIRECTORY"] == "/etc/condor/tokens.d"  # noqa: S105 (a directory, not a secret)
     assert values["SUBMIT_REQUIREMENT_NAMES"]
     token = ap.file("/etc/condor/tokens.d/ospool.token")
     assert (token.user, token.group, token.mode) == ("root", "root", 0o600)
 
 
-def test_cluster_ce_routes_to_its_local_slurm(host):
+def test_cluster_ce_routes_to_its_local_slurm(host, effective_config):
     cluster = on(host, "cluster")
-    values = effective(cluster, "/etc/condor-ce/condor_config", "JOB_ROUTER_ROUTE_NAMES", "JOB_ROUTER_ROUTE_OSPool")
+    values = effective_config(cluster, CE_CONFIG, "JOB_ROUTER_ROUTE_NAMES", "JOB_ROUTER_ROUTE_OSPool")
     assert values["JOB_ROUTER_ROUTE_NAMES"].replace(",", " ").split() == ["OSPool"]
     assert 'GridResource = "batch slurm"' in values["JOB_ROUTER_ROUTE_OSPool"]
     assert cluster.run("runuser -u osg01 -- sinfo --noheader --format=%P").stdout.split() == ["osg*"]
 
 
-def test_bosco_ce_reaches_the_clusters_slurm_over_ssh(host):
+def test_bosco_ce_reaches_the_clusters_slurm_over_ssh(host, effective_config):
     ce = on(host, "ce")
-    values = effective(ce, "/etc/condor-ce/condor_config", "JOB_ROUTER_ROUTE_NAMES", "BOSCO_ENDPOINT")
+    values = effective_config(ce, CE_CONFIG, "JOB_ROUTER_ROUTE_NAMES", "BOSCO_ENDPOINT")
     route = values["JOB_ROUTER_ROUTE_NAMES"].replace(",", " ").split()
     assert route == ["Bosco_osg01_cluster_lab_test"]
     assert values["BOSCO_ENDPOINT"] == "osg01@cluster.lab.test"

@@ -9,22 +9,35 @@ import shlex
 import shutil
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 
+class ConvergeRun(NamedTuple):
+    returncode: int
+    output: str  # stdout, then stderr
+
+
 @pytest.fixture
 def run_converge():
-    """The scenario's converge playbook again, on Molecule's inventory, with more options and its own log."""
+    """The scenario's converge playbook again, on Molecule's inventory, with more options and its own log.
+
+    extra_vars go through a file beside the log, so secrets in them never reach a command line."""
     inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
     converge = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "converge.yml"
 
-    def run(*options: str, log: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+    def run(*options: str, log: Path, extra_vars: dict | None = None, timeout: int = 900) -> ConvergeRun:
         env = dict(os.environ, ANSIBLE_LOG_PATH=str(log), ANSIBLE_NOCOLOR="1")
         command = [shutil.which("ansible-playbook") or "ansible-playbook", "-i", str(inventory), str(converge)]
-        return subprocess.run(
+        if extra_vars is not None:
+            vars_file = log.with_suffix(".vars.json")
+            vars_file.write_text(json.dumps(extra_vars))
+            command += ["-e", f"@{vars_file}"]
+        result = subprocess.run(
             [*command, *options], capture_output=True, text=True, env=env, timeout=timeout, check=False
         )
+        return ConvergeRun(result.returncode, result.stdout + result.stderr)
 
     return run
 

@@ -168,9 +168,8 @@ def test_flocking_mode_with_a_default_project_in_check_mode(host, tmp_path, run_
         "access_point_require_project_name": False,
         "access_point_default_project_name": "OSG_Lab_Test",
     }
-    run = run_converge("--check", "--diff", "-e", json.dumps(extra), log=tmp_path / "flocking.log", timeout=600)
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-3000:]
+    returncode, output = run_converge("--check", "--diff", extra_vars=extra, log=tmp_path / "flocking.log", timeout=600)
+    assert returncode == 0, output[-3000:]
     assert "CONDOR_HOST=cm.lab.test, FLOCK_TO=cm-1.ospool.osg-htc.org, cm-2.ospool.osg-htc.org" in output, output[
         -3000:
     ]
@@ -183,13 +182,12 @@ def test_flocking_mode_with_a_default_project_in_check_mode(host, tmp_path, run_
 def test_bad_token_fails_before_any_file_changes(host, tmp_path, run_converge):
     before = gather(host)["files"]
     log = tmp_path / "bad-token.log"
-    run = run_converge("-vvv", "-e", f"access_point_token_file={BAD_TOKEN_FILE}", log=log, timeout=600)
-    output = run.stdout + run.stderr
-    assert run.returncode != 0, output[-3000:]
+    returncode, output = run_converge("-vvv", "-e", f"access_point_token_file={BAD_TOKEN_FILE}", log=log, timeout=600)
+    assert returncode != 0, output[-3000:]
     assert "Refusing the token" in output and "expected issuer 'cm-1.ospool.osg-htc.org'" in output, output[-3000:]
     after = gather(host)["files"]
     assert after == before, "a file changed although the token was refused"
     bad = BAD_TOKEN_FILE.read_text().strip()
-    for text in (run.stdout, run.stderr, log.read_text()):
+    for text in (output, log.read_text()):
         assert bad not in text
         assert bad.rsplit(".", 1)[1] not in text

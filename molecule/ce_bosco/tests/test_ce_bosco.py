@@ -223,12 +223,9 @@ def test_wrong_host_key_stops_the_role_before_any_change(ce, tmp_path, run_conve
         "host_key": wrong,
         "ssh_private_key": PRIVATE_KEY,
     }
-    extra = tmp_path / "wrong-host-key.json"
-    extra.write_text(json.dumps({"ce_bosco_endpoints": [endpoint]}))
     log = tmp_path / "wrong-host-key.log"
-    run = run_converge("-e", f"@{extra}", log=log)
-    output = run.stdout + run.stderr
-    assert run.returncode != 0, output[-3000:]
+    returncode, output = run_converge(extra_vars={"ce_bosco_endpoints": [endpoint]}, log=log)
+    assert returncode != 0, output[-3000:]
     assert (
         "login.lab.test port 22 presents a host key that is not the pinned host_key of osg01@login.lab.test" in output
     ), output[-3000:]
@@ -250,11 +247,12 @@ def test_trust_on_first_use_reports_the_fingerprint_it_pins(ce, tmp_path, run_co
         "batch": "slurm",
         "ssh_private_key": PRIVATE_KEY,
     }
-    extra = tmp_path / "tofu.json"
-    extra.write_text(json.dumps({"ce_bosco_endpoints": [endpoint], "ce_bosco_trust_on_first_use": True}))
-    run = run_converge("--check", "-e", f"@{extra}", log=tmp_path / "tofu.log")
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-3000:]
+    returncode, output = run_converge(
+        "--check",
+        extra_vars={"ce_bosco_endpoints": [endpoint], "ce_bosco_trust_on_first_use": True},
+        log=tmp_path / "tofu.log",
+    )
+    assert returncode == 0, output[-3000:]
     fingerprint = subprocess.run(
         ["ssh-keygen", "-lf", str(EPHEMERAL / "login_host_key.pub")],  # noqa: S607 (OpenSSH on the controller)
         capture_output=True,
@@ -275,11 +273,8 @@ def test_failed_checks_say_what_to_fix_on_which_side_before_the_ce_changes(ce, t
         {**common, "local_user": "osg02", "remote_user": "osg02"},
         {**common, "local_user": "osg03", "remote_user": "osg03", "ssh_private_key": PRIVATE_KEY},
     ]
-    extra = tmp_path / "failing.json"
-    extra.write_text(json.dumps({"ce_bosco_endpoints": endpoints}))
-    run = run_converge("-e", f"@{extra}", log=tmp_path / "failing.log")
-    output = run.stdout + run.stderr
-    assert run.returncode != 0, output[-3000:]
+    returncode, output = run_converge(extra_vars={"ce_bosco_endpoints": endpoints}, log=tmp_path / "failing.log")
+    assert returncode != 0, output[-3000:]
     assert "An endpoint check failed, so nothing has been installed yet." in output, output[-3000:]
     assert (
         "osg02 -> osg02@login.lab.test: login check failed: login.lab.test refused the key: on login.lab.test, "
@@ -310,11 +305,10 @@ def test_check_mode_on_a_new_endpoint_reports_and_changes_nothing(ce, tmp_path, 
         "batch": "slurm",
         "host_key": " ".join(LOGIN_HOST_KEY),
     }
-    extra = tmp_path / "new-endpoint.json"
-    extra.write_text(json.dumps({"ce_bosco_endpoints": [endpoint]}))
-    run = run_converge("--check", "--diff", "-e", f"@{extra}", log=tmp_path / "new-endpoint.log")
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-3000:]
+    returncode, output = run_converge(
+        "--check", "--diff", extra_vars={"ce_bosco_endpoints": [endpoint]}, log=tmp_path / "new-endpoint.log"
+    )
+    assert returncode == 0, output[-3000:]
     assert "changed: [ce] => (item=osg04)" in output, output[-3000:]
     assert not ce.user("osg04").exists
     assert gather(ce)["files"] == before, "check mode changed a file"

@@ -47,7 +47,7 @@ options:
     choices: [cores, memory, disk, dns, ports]
     default: [cores, memory, disk, dns, ports]
   min_cores:
-    description: The least number of logical cores.
+    description: The least number of logical cores, from V(0) to V(1000000).
     type: int
     default: 6
   min_memory_gib:
@@ -55,6 +55,7 @@ options:
       - The least total memory, in GiB (2^30 bytes), less O(tolerance_percent).
       - The OSG documentation asks for 12 GB; a machine or VM built with 12 GiB reports about 11.6 GiB,
         which passes with the default tolerance.
+      - A finite number from V(0) to V(1000000000).
     type: float
     default: 12
   min_disk_gb:
@@ -63,12 +64,14 @@ options:
         O(tolerance_percent).
       - The OSG documentation asks for 1 TB of local disk; a 1 TB disk formatted with ext4 or XFS reports
         about 98% of that.
+      - A finite number from V(0) to V(1000000000).
     type: float
     default: 1000
   min_disk_free_gb:
     description:
       - The least free space (available to unprivileged users) on the file system holding O(disk_path), in
         GB (10^9 bytes). V(0) checks nothing; the free space is reported either way.
+      - A finite number from V(0) to V(1000000000).
     type: float
     default: 0
   disk_path:
@@ -83,6 +86,7 @@ options:
         OSG's figures are nominal sizes, while the kernel reports a little less memory than is installed and
         a file system a little less space than its disk.
       - Applies to neither cores nor free space.
+      - At least V(0) and below V(100).
     type: float
     default: 5
   ports:
@@ -90,6 +94,7 @@ options:
       - The TCP ports HTCondor needs, 9618 for an Access Point or central manager, 9619 for an HTCondor-CE.
       - Whether the port is open to other hosts (firewalls, security groups) cannot be seen from the host
         itself and is not checked.
+      - Each is a port number from V(1) to V(65535).
     type: list
     elements: int
     default: [9618]
@@ -125,18 +130,22 @@ options:
     type: list
     elements: str
   dns_port:
-    description: The port the DNS servers answer on.
+    description: The port the DNS servers answer on, from V(1) to V(65535).
     type: int
     default: 53
   dns_timeout:
-    description: How many seconds to wait for each DNS answer, across all the servers.
+    description:
+      - How many seconds to wait for each DNS answer, across all the servers; more than V(0) and at most V(60).
+      - The V(dns) check asks for the A and AAAA records and then the PTR record of each address, so it takes
+        at most this long times two plus the number of addresses.
     type: float
     default: 5
   fail_on_error:
     description:
       - Fail the task when a check falls short. The default only reports, in RV(passed) and RV(failures), so
         the caller decides whether a shortfall is a warning or an error.
-      - Bad options and missing Python libraries always fail the task.
+      - Bad options and missing Python libraries always fail the task. A numeric option outside its range, not a
+        number (NaN) or infinite fails the task with a message naming the option and its range.
     type: bool
     default: false
 requirements:
@@ -333,23 +342,27 @@ dns:
 
 import fnmatch
 import ipaddress
+import math
 import os
 import socket
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-try:
-    import psutil
-except ImportError:
-    psutil = None
-
-try:
-    import dns.exception
-    import dns.name
-    import dns.resolver
-    import dns.reversename
-except ImportError:
-    dns = None
+from ansible_collections.osg_htc.site.plugins.module_utils._preflight import (
+    HAS_DNSPYTHON,
+    HAS_PSUTIL,
+    NoNameserver,
+    PreflightError,
+    address_texts,
+    canonical_name,
+    cpu_counts,
+    disk,
+    dns_name_error,
+    listeners_by_port,
+    look_up,
+    memory,
+    own_addresses,
+)
 
 ALL_CHECKS = ["cores", "memory", "disk", "dns", "ports"]
 # The OSPool Access Point minimums of https://osg-htc.org/docs/submit/install-ospool-ap/
@@ -358,6 +371,18 @@ GIB = 2**30
 GB = 10**9
 PSUTIL_PACKAGES = "python3-psutil (Debian, Ubuntu and EL)"
 DNSPYTHON_PACKAGES = "python3-dns (Debian, Ubuntu and EL), python3-dnspython on some EL releases"
+
+# The valid range of each numeric option, as DOCUMENTATION gives it: (least, most, least excluded,
+# most excluded, unit). Thresholds stop at sizes no host reaches, so every product stays finite.
+LIMITS = {
+    "min_cores": (0, 10**6, False, False, ""),
+    "min_memory_gib": (0, 10**9, False, False, " GiB"),
+    "min_disk_gb": (0, 10**9, False, False, " GB"),
+    "min_disk_free_gb": (0, 10**9, False, False, " GB"),
+    "tolerance_percent": (0, 100, False, True, " percent"),
+    # Each DNS lookup waits at most this long; the module makes 2 plus one per address.
+    "dns_timeout": (0, 60, True, False, " seconds"),
+}
 
 
 def argument_spec():
@@ -380,23 +405,35 @@ def argument_spec():
     )
 
 
+def in_range(value, least, most, least_excluded=False, most_excluded=False) -> bool:
+    """Whether ``value`` is a finite number within the bounds (ints of any size are compared exactly)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    above = least < value if least_excluded else least <= value
+    below = value < most if most_excluded else value <= most
+    return above and below
+
+
+def range_error(name, value):
+    """The message for an option outside LIMITS, naming the option, the value and the valid range."""
+    least, most, least_excluded, most_excluded, unit = LIMITS[name]
+    if in_range(value, least, most, least_excluded, most_excluded):
+        return None
+    low = f"more than {least}" if least_excluded else f"at least {least}"
+    high = f"below {most}" if most_excluded else f"at most {most}"
+    return f"{name} must be a number {low} and {high}{unit}, got {value}"
+
+
 def input_errors(params):
     """Everything wrong with the options, each naming the option, the value and what is valid."""
-    errors = []
-    for name in ("min_cores", "min_memory_gib", "min_disk_gb", "min_disk_free_gb"):
-        if params[name] < 0:
-            errors.append(f"{name} must be 0 or more, got {params[name]}")
-    if not 0 <= params["tolerance_percent"] < 100:
-        errors.append(f"tolerance_percent must be at least 0 and below 100, got {params['tolerance_percent']}")
-    if not os.path.isabs(params["disk_path"]):
+    errors = [message for message in (range_error(name, params[name]) for name in LIMITS) if message]
+    if "\x00" in params["disk_path"] or not os.path.isabs(params["disk_path"]):
         errors.append(f"disk_path must be an absolute path, got {params['disk_path']!r}")
     for port in params["ports"]:
         if not 1 <= port <= 65535:
             errors.append(f"ports: {port} is not a TCP port (1-65535)")
     if not 1 <= params["dns_port"] <= 65535:
         errors.append(f"dns_port must be a port number (1-65535), got {params['dns_port']}")
-    if params["dns_timeout"] <= 0:
-        errors.append(f"dns_timeout must be more than 0 seconds, got {params['dns_timeout']}")
     for server in params["nameservers"] or []:
         try:
             ipaddress.ip_address(server)
@@ -432,9 +469,8 @@ def number(value):
 
 
 def check_cores(params, findings):
-    # None when the platform cannot tell: counted as 0, so the check fails rather than passes unseen.
-    logical = psutil.cpu_count(logical=True) or 0
-    required = params["min_cores"]
+    measured = cpu_counts()
+    logical, required = measured["logical"], params["min_cores"]
     if logical < required:
         findings.add(
             "cores",
@@ -442,100 +478,58 @@ def check_cores(params, findings):
             required,
             f"{logical} logical cores, {findings.minimum('min_cores', required)} is {required}",
         )
-    return dict(logical=logical, physical=psutil.cpu_count(logical=False))
+    return measured
 
 
 def check_memory(params, findings):
-    memory = psutil.virtual_memory()
-    required_gib = params["min_memory_gib"]
-    if memory.total < tolerated(required_gib * GIB, params["tolerance_percent"]):
+    measured = memory()
+    total, required_gib = measured["total_bytes"], params["min_memory_gib"]
+    if total < tolerated(required_gib * GIB, params["tolerance_percent"]):
         findings.add(
             "memory",
-            memory.total,
+            total,
             int(required_gib * GIB),
-            f"{number(memory.total / GIB)} GiB of memory, {findings.minimum('min_memory_gib', required_gib)} "
+            f"{number(total / GIB)} GiB of memory, {findings.minimum('min_memory_gib', required_gib)} "
             f"is {number(required_gib)} GiB ({number(tolerated(required_gib, params['tolerance_percent']))} GiB "
             f"with the {number(params['tolerance_percent'])}% tolerance)",
         )
-    return dict(total_bytes=memory.total, available_bytes=memory.available)
-
-
-def nearest_existing(path):
-    path = os.path.abspath(path)
-    while not os.path.isdir(path):
-        path = os.path.dirname(path)
-    return path
-
-
-def mount_point(path):
-    path = os.path.realpath(path)
-    while not os.path.ismount(path):
-        path = os.path.dirname(path)
-    return path
+    return measured
 
 
 def check_disk(params, findings):
-    measured_path = nearest_existing(params["disk_path"])
-    mount = mount_point(measured_path)
-    # The last entry for a mount point is the one on top when file systems are stacked.
-    partitions = [part for part in psutil.disk_partitions(all=True) if part.mountpoint == mount]
-    partition = partitions[-1] if partitions else None
-    usage = psutil.disk_usage(measured_path)
-    where = f"on {mount}" if measured_path == params["disk_path"] else f"on {mount} (holding {params['disk_path']})"
+    measured = disk(params["disk_path"])
+    mount, total, free = measured["mount"], measured["total_bytes"], measured["free_bytes"]
+    where = (
+        f"on {mount}"
+        if measured["measured_path"] == params["disk_path"]
+        else f"on {mount} (holding {params['disk_path']})"
+    )
     required_gb = params["min_disk_gb"]
-    if usage.total < tolerated(required_gb * GB, params["tolerance_percent"]):
+    if total < tolerated(required_gb * GB, params["tolerance_percent"]):
         findings.add(
             "disk",
-            usage.total,
+            total,
             int(required_gb * GB),
-            f"{number(usage.total / GB)} GB of disk {where}, {findings.minimum('min_disk_gb', required_gb)} "
+            f"{number(total / GB)} GB of disk {where}, {findings.minimum('min_disk_gb', required_gb)} "
             f"is {number(required_gb)} GB ({number(tolerated(required_gb, params['tolerance_percent']))} GB "
             f"with the {number(params['tolerance_percent'])}% tolerance)",
         )
     required_free_gb = params["min_disk_free_gb"]
-    if usage.free < required_free_gb * GB:
+    if free < required_free_gb * GB:
         findings.add(
             "disk",
-            usage.free,
+            free,
             int(required_free_gb * GB),
-            f"{number(usage.free / GB)} GB free {where}, the required minimum is {number(required_free_gb)} GB free",
+            f"{number(free / GB)} GB free {where}, the required minimum is {number(required_free_gb)} GB free",
         )
-    return dict(
-        path=params["disk_path"],
-        measured_path=measured_path,
-        mount=mount,
-        device=partition.device if partition else None,
-        fstype=partition.fstype if partition else None,
-        total_bytes=usage.total,
-        free_bytes=usage.free,
-    )
-
-
-def process_name(pid):
-    if pid is None:
-        return None
-    try:
-        return psutil.Process(pid).name()
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return None
-
-
-def listeners_by_port(module):
-    try:
-        connections = psutil.net_connections(kind="inet")
-    except psutil.AccessDenied as exc:
-        module.fail_json(msg=f"Cannot list the listening sockets ({exc}); run as root or leave ports out of checks")
-    listeners = {}
-    for conn in connections:
-        if conn.status == psutil.CONN_LISTEN and conn.type == socket.SOCK_STREAM:
-            listeners.setdefault(conn.laddr.port, []).append(
-                dict(address=conn.laddr.ip, pid=conn.pid, process=process_name(conn.pid))
-            )
-    return listeners
+    return measured
 
 
 def check_ports(module, params, findings):
-    listening = listeners_by_port(module)
+    try:
+        listening = listeners_by_port()
+    except PreflightError as exc:
+        module.fail_json(msg=f"{exc}; run as root or leave ports out of checks")
     owners = params["port_owners"]
     expect = params["port_expect"]
     wanted = {
@@ -545,7 +539,7 @@ def check_ports(module, params, findings):
     }[expect]
     results = []
     for port in params["ports"]:
-        listeners = sorted(listening.get(port, []), key=lambda item: (item["address"], item["pid"] or 0))
+        listeners = listening.get(port, [])
         entry = dict(port=port, state="listening" if listeners else "free", listeners=listeners, passed=True)
         results.append(entry)
         unknown = [item for item in listeners if item["process"] is None]
@@ -578,28 +572,11 @@ def check_ports(module, params, findings):
     return results
 
 
-def own_addresses():
-    """The host's interface addresses other hosts could reach: no loopback, no link-local."""
-    addresses = set()
-    for entries in psutil.net_if_addrs().values():
-        for entry in entries:
-            if entry.family not in (socket.AF_INET, socket.AF_INET6):
-                continue
-            address = ipaddress.ip_address(entry.address.split("%")[0])
-            if not (address.is_loopback or address.is_link_local):
-                addresses.add(address)
-    return addresses
-
-
-def dns_name_text(name):
-    return name.to_text(omit_final_dot=True).lower()
-
-
 def check_dns(params, findings):
     fqdn = params["fqdn"] or socket.getfqdn()
     result = dict(fqdn=fqdn, nameservers=[], port=params["dns_port"], addresses=[], host_addresses=[])
     mine = own_addresses()
-    result["host_addresses"] = [str(address) for address in sorted(mine, key=lambda a: (a.version, a))]
+    result["host_addresses"] = address_texts(mine)
     if "." not in fqdn.strip("."):
         findings.add(
             "dns",
@@ -609,78 +586,49 @@ def check_dns(params, findings):
         )
         return result
     try:
-        resolver = dns.resolver.Resolver(configure=not params["nameservers"])
-    except dns.resolver.NoResolverConfiguration as exc:
+        answer = look_up(fqdn, params["nameservers"], params["dns_port"], params["dns_timeout"])
+    except NoNameserver as exc:
         findings.add("dns", None, "a nameserver", f"no DNS server to ask: {exc}; set nameservers")
         return result
-    if params["nameservers"]:
-        resolver.nameservers = params["nameservers"]
-    resolver.port = params["dns_port"]
-    resolver.timeout = resolver.lifetime = params["dns_timeout"]
-    result["nameservers"] = [str(server) for server in resolver.nameservers]
-    servers = ", ".join(f"{server}:{resolver.port}" for server in result["nameservers"])
-    name = dns.name.from_text(fqdn)
-    wanted = dns_name_text(name)
-
-    def lookup(qname, rdtype):
-        """The record texts, [] when there are none (NXDOMAIN or no data); DNS errors propagate."""
-        try:
-            answer = resolver.resolve(qname, rdtype, search=False, raise_on_no_answer=False)
-        except dns.resolver.NXDOMAIN:
-            return []
-        return [record.to_text() for record in answer.rrset] if answer.rrset is not None else []
-
-    try:
-        forward = lookup(name, "A") + lookup(name, "AAAA")
-        if not forward:
+    result["nameservers"] = answer.nameservers
+    servers = ", ".join(f"{server}:{answer.port}" for server in answer.nameservers)
+    wanted = canonical_name(fqdn)
+    for text, ptr in answer.reverse:
+        address = ipaddress.ip_address(text)
+        entry = dict(
+            address=text,
+            family=f"ipv{address.version}",
+            ptr=ptr,
+            ptr_matches=bool(ptr) and all(target == wanted for target in ptr),
+            own=address in mine,
+            **{"global": address.is_global},
+        )
+        result["addresses"].append(entry)
+        if address.is_loopback:
             findings.add(
                 "dns",
-                [],
-                "an A or AAAA record",
-                f"{fqdn} does not resolve: no A or AAAA record from {servers}",
+                text,
+                "an address other hosts can reach",
+                f"{fqdn} resolves to the loopback address {text}, which other hosts cannot reach",
             )
-            return result
-        for text in forward:
-            address = ipaddress.ip_address(text)
-            ptr = [
-                dns_name_text(dns.name.from_text(target))
-                for target in lookup(dns.reversename.from_address(text), "PTR")
-            ]
-            entry = dict(
-                address=text,
-                family=f"ipv{address.version}",
-                ptr=ptr,
-                ptr_matches=bool(ptr) and all(target == wanted for target in ptr),
-                own=address in mine,
-                **{"global": address.is_global},
+        if not ptr:
+            findings.add("dns", [], fqdn, f"{text} (an address of {fqdn}) has no PTR record")
+        elif not entry["ptr_matches"]:
+            findings.add(
+                "dns", ptr, fqdn, f"{text} (an address of {fqdn}) points back to {', '.join(ptr)}, not to {fqdn}"
             )
-            result["addresses"].append(entry)
-            if address.is_loopback:
-                findings.add(
-                    "dns",
-                    text,
-                    "an address other hosts can reach",
-                    f"{fqdn} resolves to the loopback address {text}, which other hosts cannot reach",
-                )
-            if not ptr:
-                findings.add("dns", [], fqdn, f"{text} (an address of {fqdn}) has no PTR record")
-            elif not entry["ptr_matches"]:
-                findings.add(
-                    "dns",
-                    ptr,
-                    fqdn,
-                    f"{text} (an address of {fqdn}) points back to {', '.join(ptr)}, not to {fqdn}",
-                )
-    except dns.exception.DNSException as exc:
-        # Timeouts and SERVFAIL/REFUSED answers: the servers did not say.
-        findings.add("dns", None, "an answer", f"no DNS answer about {fqdn} from {servers}: {exc}")
+    if answer.error is not None:
+        findings.add("dns", None, "an answer", f"no DNS answer about {fqdn} from {servers}: {answer.error}")
+        return result
+    if not answer.forward:
+        findings.add("dns", [], "an A or AAAA record", f"{fqdn} does not resolve: no A or AAAA record from {servers}")
         return result
     if not any(entry["own"] for entry in result["addresses"]):
         findings.add(
             "dns",
-            forward,
+            answer.forward,
             result["host_addresses"],
-            f"{fqdn} resolves to {', '.join(forward)}, none of which is an address of this host "
+            f"{fqdn} resolves to {', '.join(answer.forward)}, none of which is an address of this host "
             f"({', '.join(result['host_addresses']) or 'none but loopback and link-local'})",
         )
     return result
@@ -693,15 +641,14 @@ def main():
     if errors:
         module.fail_json(msg="; ".join(errors))
     checks = [check for check in ALL_CHECKS if check in params["checks"]]
-    if checks and psutil is None:
+    if checks and not HAS_PSUTIL:
         module.fail_json(msg=missing_required_lib(f"psutil ({PSUTIL_PACKAGES})"))
-    if "dns" in checks and dns is None:
+    if "dns" in checks and not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib(f"dnspython ({DNSPYTHON_PACKAGES})"))
     if "dns" in checks and params["fqdn"] is not None:
-        try:
-            dns.name.from_text(params["fqdn"])
-        except dns.exception.DNSException as exc:
-            module.fail_json(msg=f"fqdn {params['fqdn']!r} is not a valid DNS name: {exc}")
+        error = dns_name_error(params["fqdn"])
+        if error is not None:
+            module.fail_json(msg=f"fqdn {params['fqdn']!r} is not a valid DNS name: {error}")
 
     findings = Findings()
     result = dict(changed=False, checks=checks)

@@ -5,13 +5,16 @@ a real DNS server (dnsmasq, the session fixture ``dns_server``)."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import socket
+import time
 
 import psutil
 import pytest
 
+from ansible_collections.osg_htc.site.plugins.module_utils import _preflight
 from ansible_collections.osg_htc.site.plugins.modules import host_preflight
 from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import run_module
 
@@ -75,7 +78,7 @@ def test_defaults_are_the_ospool_access_point_minimums():
 
 def test_four_cores_fall_short_of_the_ospool_minimum(monkeypatch):
     # The host's core count cannot be changed from a test: stand in a 4-core machine.
-    monkeypatch.setattr(host_preflight.psutil, "cpu_count", lambda logical=True: 4 if logical else 2)
+    monkeypatch.setattr(_preflight.psutil, "cpu_count", lambda logical=True: 4 if logical else 2)
     result = run(checks=["cores"])
     assert result["passed"] is False
     assert result["cores"] == {"logical": 4, "physical": 2}
@@ -129,7 +132,7 @@ def test_disk_path_that_does_not_exist_yet_measures_its_nearest_parent(tmp_path)
     assert result["passed"] is True
     assert result["disk"]["path"] == str(spool)
     assert result["disk"]["measured_path"] == str(tmp_path)
-    assert result["disk"]["mount"] == host_preflight.mount_point(str(tmp_path))
+    assert result["disk"]["mount"] == _preflight.mount_point(str(tmp_path))
     assert not spool.exists()
 
 
@@ -245,14 +248,17 @@ def test_diff_mode_returns_no_diff():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"min_cores": -1}, "min_cores must be 0 or more, got -1"),
-        ({"min_memory_gib": -0.5}, "min_memory_gib must be 0 or more, got -0.5"),
-        ({"min_disk_gb": -1}, "min_disk_gb must be 0 or more, got -1.0"),
-        ({"tolerance_percent": 100}, "tolerance_percent must be at least 0 and below 100, got 100.0"),
+        ({"min_cores": -1}, "min_cores must be a number at least 0 and at most 1000000, got -1"),
+        ({"min_memory_gib": -0.5}, "min_memory_gib must be a number at least 0 and at most 1000000000 GiB, got -0.5"),
+        ({"min_disk_gb": -1}, "min_disk_gb must be a number at least 0 and at most 1000000000 GB, got -1.0"),
+        (
+            {"tolerance_percent": 100},
+            "tolerance_percent must be a number at least 0 and below 100 percent, got 100.0",
+        ),
         ({"ports": [9618, 0]}, "ports: 0 is not a TCP port (1-65535)"),
         ({"ports": [70000]}, "ports: 70000 is not a TCP port (1-65535)"),
         ({"dns_port": 65536}, "dns_port must be a port number (1-65535), got 65536"),
-        ({"dns_timeout": 0}, "dns_timeout must be more than 0 seconds, got 0.0"),
+        ({"dns_timeout": 0}, "dns_timeout must be a number more than 0 and at most 60 seconds, got 0.0"),
         ({"nameservers": ["192.0.2.53", "ns1.example.org"]}, "nameservers: 'ns1.example.org' is not an IPv4 or IPv6"),
         ({"disk_path": "var/lib/condor"}, "disk_path must be an absolute path, got 'var/lib/condor'"),
         ({"fqdn": "ap..example.org"}, "fqdn 'ap..example.org' is not a valid DNS name"),
@@ -268,7 +274,9 @@ def test_bad_input_is_refused_with_a_clear_message(args, message):
 
 def test_every_bad_option_is_named_at_once():
     result = run(min_cores=-1, ports=[0])
-    assert result["msg"] == "min_cores must be 0 or more, got -1; ports: 0 is not a TCP port (1-65535)"
+    assert result["msg"] == (
+        "min_cores must be a number at least 0 and at most 1000000, got -1; ports: 0 is not a TCP port (1-65535)"
+    )
 
 
 def test_unknown_check_is_refused():
@@ -277,9 +285,59 @@ def test_unknown_check_is_refused():
     assert "cores, memory, disk, dns, ports" in result["msg"]
 
 
+# Numbers outside their range end in a refusal naming the option and the range, never in a
+# threshold that passes every host (NaN compares false), a traceback (infinity into int()), or a
+# DNS lookup that never times out.
+@pytest.mark.parametrize(
+    ("option", "value", "valid"),
+    [
+        ("min_memory_gib", math.nan, "at least 0 and at most 1000000000 GiB, got nan"),
+        ("min_memory_gib", math.inf, "at least 0 and at most 1000000000 GiB, got inf"),
+        ("min_memory_gib", 1e308, "at least 0 and at most 1000000000 GiB, got 1e+308"),
+        ("min_disk_gb", math.inf, "at least 0 and at most 1000000000 GB, got inf"),
+        ("min_disk_gb", 1e308, "at least 0 and at most 1000000000 GB, got 1e+308"),
+        ("min_disk_free_gb", -math.inf, "at least 0 and at most 1000000000 GB, got -inf"),
+        ("min_disk_free_gb", math.nan, "at least 0 and at most 1000000000 GB, got nan"),
+        ("tolerance_percent", math.nan, "at least 0 and below 100 percent, got nan"),
+        ("min_cores", 10**30, "at least 0 and at most 1000000, got 1000000000000000000000000000000"),
+        ("dns_timeout", math.nan, "more than 0 and at most 60 seconds, got nan"),
+        ("dns_timeout", math.inf, "more than 0 and at most 60 seconds, got inf"),
+        ("dns_timeout", 61, "more than 0 and at most 60 seconds, got 61.0"),
+    ],
+)
+def test_numbers_outside_their_range_are_refused(option, value, valid):
+    result = run(checks=["cores", "memory", "disk", "dns"], **{option: value})
+    assert result["failed"] is True
+    assert result["msg"] == f"{option} must be a number {valid}"
+    assert "failures" not in result
+
+
+def test_numbers_at_the_edges_of_their_range_are_taken(tmp_path):
+    result = run(
+        checks=["cores", "memory", "disk"],
+        disk_path=str(tmp_path),
+        min_cores=0,
+        min_memory_gib=10**9,
+        min_disk_gb=0,
+        min_disk_free_gb=10**9,
+        tolerance_percent=99.99,
+        dns_timeout=60,
+    )
+    assert "failed" not in result
+    assert [item["check"] for item in result["failures"]] == ["memory", "disk"]
+
+
+def test_dns_timeout_bounds_a_silent_server(dns_server):
+    silent = dict(dns_server.module_args, dns_port=free_port(), dns_timeout=0.2)
+    started = time.monotonic()
+    result = run(checks=["dns"], fqdn=dns_server.consistent, **silent)
+    assert time.monotonic() - started < 5
+    assert messages(result)[0].startswith(f"no DNS answer about {dns_server.consistent}")
+
+
 def test_missing_psutil_names_the_package(monkeypatch):
     # psutil is installed here; stand in a managed host without it.
-    monkeypatch.setattr(host_preflight, "psutil", None)
+    monkeypatch.setattr(host_preflight, "HAS_PSUTIL", False)
     result = run(checks=["cores"])
     assert result["failed"] is True
     assert "psutil" in result["msg"]
@@ -288,7 +346,7 @@ def test_missing_psutil_names_the_package(monkeypatch):
 
 def test_missing_dnspython_names_the_package_only_when_dns_is_checked(monkeypatch):
     # dnspython is installed here; stand in a managed host without it.
-    monkeypatch.setattr(host_preflight, "dns", None)
+    monkeypatch.setattr(host_preflight, "HAS_DNSPYTHON", False)
     assert "python3-dns" in run(checks=["dns"])["msg"]
     assert run(checks=["cores"], min_cores=1)["passed"] is True
 

@@ -23,17 +23,30 @@ Both config parsers read the candidate through a generated wrapper file::
 
     include : <each include_before file>
     include : <path>
+    include : <each include_after file>
+    LOCAL_CONFIG_DIR =
+    LOCAL_CONFIG_FILE =
     OSG_HTC_SITE_CONFIG_CHECK = <random token>
 
-HTCondor reads the ``LOCAL_CONFIG_FILE`` / ``LOCAL_CONFIG_DIR`` named by an
-``include_before`` file only after the whole wrapper, i.e. after the candidate;
-a base config such as ``/etc/condor/condor_config`` therefore pulls in the live
-``config.d`` files after the candidate, and a live copy of the file being
-replaced overrides the candidate in ``values``. When the order matters, list the
-files explicitly (``include_before``, then the candidate, then ``include_after``;
-:func:`local_config_dir_files` lists a ``LOCAL_CONFIG_DIR`` in HTCondor's order)
-and pass ``read_local_config=False``: the wrapper then ends with empty
-``LOCAL_CONFIG_DIR`` and ``LOCAL_CONFIG_FILE``, so nothing is read twice.
+HTCondor reads the ``LOCAL_CONFIG_DIR`` and ``LOCAL_CONFIG_FILE`` of a
+configuration only after its top-level file, here the wrapper, which empties
+both: the check reads exactly the files it lists, in that order
+(:func:`placement` lists a base configuration's ``LOCAL_CONFIG_DIR`` files in
+HTCondor's order, so the candidate sits where its name puts it).
+
+Validation never runs a command. HTCondor's reader runs one for
+``include command : ...``, an ``include`` whose target ends in ``|`` and a
+piped ``LOCAL_CONFIG_FILE``; a candidate with such a line is refused before
+any parser sees it, a host file with one (or including one) is left out of the
+check with a note, and the wrapper's empty ``LOCAL_CONFIG_FILE`` keeps
+HTCondor-CE's piped ``condor_ce_router_defaults`` from running.
+
+With ``readback`` (a mapping of the names a rendered file must define to the
+values it must hold) the bindings also load the candidate on its own and prove
+that it defines exactly those names with exactly those values: nothing more (a
+line break in a value would add a setting), nothing less (a trailing backslash
+would swallow one). ``$`` is replaced in that copy, so HTCondor compares the
+text as written rather than its macro expansion.
 
 Result shapes:
 
@@ -48,16 +61,25 @@ Result shapes:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 import uuid
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Mapping, Sequence
+
+from ansible_collections.osg_htc.site.plugins.module_utils._config_text import (
+    bad_character,
+    command_lines,
+    include_targets,
+)
+from ansible_collections.osg_htc.site.plugins.module_utils._files import pid_alive
 
 NO_PARSER = (
     "no HTCondor parser available: install python3-condor (the HTCondor Python bindings) "
@@ -74,15 +96,53 @@ NO_CLASSAD_PARSER = (
 # means "no bindings" and nothing else.
 _NO_BINDINGS = 3
 
+# One child loads up to three configurations in turn: an empty one and the
+# candidate on its own (the read-back check), then the wrapper (values). After
+# the read-back load, each intended name is put back to its value in the empty
+# configuration: if the whole table then equals the empty one, the candidate
+# defined nothing else. Built-in defaults that change on every lookup
+# ($RANDOM_INTEGER) are told apart by looking them up a few times more.
 _CONFIG_SCRIPT = """
-import json, sys
+import json, os, sys
 try:
     import htcondor2
 except ImportError as err:
     sys.stderr.write("%s\\n" % err)
     sys.exit(3)
-names = json.load(sys.stdin)
-json.dump(dict((n, htcondor2.param.get(n)) for n in names), sys.stdout)
+request = json.load(sys.stdin)
+param = htcondor2.param
+out = {}
+
+def load(path):
+    os.environ["CONDOR_CONFIG"] = path
+    sys.stderr.write("@@osg_htc load %s\\n" % path)
+    sys.stderr.flush()
+    htcondor2.reload_config()
+
+def table():
+    return dict((key.lower(), param.get(key)) for key in param.keys())
+
+readback = request.get("readback")
+if readback:
+    load(readback["empty"])
+    base = table()
+    load(readback["twin"])
+    names = readback["names"]
+    out["readback"] = dict((name, param.get(name)) for name in names)
+    for name in names:
+        if base.get(name.lower()) is None:
+            del param[name]
+        else:
+            param[name] = base[name.lower()]
+    now = table()
+    extra = []
+    for key in sorted(set(base) | set(now)):
+        if base.get(key) != now.get(key) and len(set(param.get(key) for _ in range(4))) == 1:
+            extra.append(key)
+    out["extra"] = extra
+    load(request["config"])
+out["values"] = dict((name, param.get(name)) for name in request["names"])
+json.dump(out, sys.stdout)
 """
 
 # ExprTree() parses its text as the value of a ClassAd attribute, so it stops
@@ -108,10 +168,21 @@ json.dump(bad, sys.stdout)
 """
 
 _SENTINEL = "OSG_HTC_SITE_CONFIG_CHECK"
-# HTCondor's default LOCAL_CONFIG_DIR_EXCLUDE_REGEXP (param_info.in).
-LOCAL_CONFIG_DIR_EXCLUDE_REGEXP = r"^((\..*)|(.*~)|(#.*)|(.*\.rpmsave)|(.*\.rpmnew))$"
+# HTCondor's built-in LOCAL_CONFIG_DIR_EXCLUDE_REGEXP (htcondor/htcondor
+# src/condor_utils/param_info.in, main 7491a145; 25.x): dot files, editor
+# backups, scripts, RPM and dpkg leftovers. Used where the host's own value
+# cannot be read (no base configuration yet).
+LOCAL_CONFIG_DIR_EXCLUDE_REGEXP = (
+    r"^((\..*)|(.*\.pl)|(.*\.py)|(.*\.sh)|(.*~)|(#.*)|(.*\.rpmsave)|(.*\.rpmnew)"
+    r"|(.*\.dpkg-old)|(.*\.dpkg-dist)|(.*\.cfsaved))$"
+)
 _WRAPPER_LABEL = "<validation wrapper>"
 _MEANINGFUL = re.compile(r"Config source|Configuration Error|endif|can't open|error|not found|unexpected", re.I)
+_LOAD_MARK = "@@osg_htc load "
+# Stands for '$' in the read-back copy of a candidate: any text without '$' and line breaks.
+_DOLLAR = "OSGHTCSITEDOLLAR"
+# How deep host files' own `include : <file>` lines are followed when looking for commands.
+_INCLUDE_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -133,8 +204,10 @@ def parse_error_summary(stderr: str, labels: Mapping[str, str] | None = None) ->
     """
     lines = []
     for raw in stderr.splitlines():
+        if raw.startswith(_LOAD_MARK):
+            continue
         line = raw.strip().rstrip(":").rstrip()
-        for path, label in (labels or {}).items():
+        for path, label in sorted((labels or {}).items(), key=lambda item: -len(item[0])):
             line = line.replace(path, label)
         if line:
             lines.append(line)
@@ -149,25 +222,25 @@ def check_config_file(
     *,
     include_before: Sequence[str] = (),
     include_after: Sequence[str] = (),
-    read_local_config: bool = True,
+    readback: Mapping[str, str | None] | None = None,
     python: str | None = None,
     config_val: Sequence[str] = ("condor_config_val",),
     timeout: float = 60,
     label: str | None = None,
 ) -> ConfigCheck:
-    """Load ``path`` with HTCondor's parser, after the files in ``include_before``.
+    """Load ``path`` with HTCondor's parser, after ``include_before`` and before ``include_after``.
 
-    The files are read through a generated wrapper (``include : <file>`` lines)
-    so the candidate is checked in the context of e.g. the host's base config
-    (and of ``include_after``, read after it),
-    and ``values`` holds the effective, macro-expanded value of each of ``names``
-    for the whole stack (None when undefined; built-in defaults count as defined).
-    ``label`` is the name shown for ``path`` in error messages.
+    ``values`` holds the effective, macro-expanded value of each of ``names``
+    for the whole stack (None when undefined; built-in defaults count as
+    defined). ``readback`` asks for the read-back check described in the module
+    docstring. ``label`` is the name shown for ``path`` in error messages.
+    A candidate that runs a command when read is refused without being loaded.
     Raises ValueError for a path HTCondor's ``include`` cannot express.
     """
-    with tempfile.TemporaryDirectory(prefix="osg_htc-condor-check-") as workdir:
-        layout = _Layout(include_before, include_after, read_local_config)
-        return _check(path, list(names), layout, workdir, python, config_val, timeout, label)
+    with _check_dir(None) as workdir:
+        return _check(
+            path, list(names), include_before, include_after, readback, workdir, python, config_val, timeout, label
+        )
 
 
 def check_config_text(
@@ -176,7 +249,7 @@ def check_config_text(
     *,
     include_before: Sequence[str] = (),
     include_after: Sequence[str] = (),
-    read_local_config: bool = True,
+    readback: Mapping[str, str | None] | None = None,
     tmpdir: str | None = None,
     label: str = "<config text>",
     python: str | None = None,
@@ -187,12 +260,13 @@ def check_config_text(
 
     ``label`` is the name shown for the text in error messages (e.g. its destination path).
     """
-    with tempfile.TemporaryDirectory(prefix="osg_htc-condor-check-", dir=tmpdir) as workdir:
+    with _check_dir(tmpdir) as workdir:
         path = os.path.join(workdir, "candidate.conf")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
-        layout = _Layout(include_before, include_after, read_local_config)
-        return _check(path, list(names), layout, workdir, python, config_val, timeout, label)
+        return _check(
+            path, list(names), include_before, include_after, readback, workdir, python, config_val, timeout, label
+        )
 
 
 def check_classad_expressions(
@@ -267,26 +341,51 @@ def _clean_env(condor_config: str) -> Dict[str, str]:
     return env
 
 
+def includable(path: str) -> str | None:
+    """Why HTCondor's ``include :`` cannot name ``path`` (None when it can).
+
+    ``include :`` takes the rest of the line verbatim, expands ``$(...)`` and
+    honours a trailing backslash as a line continuation, so a path with ``$``,
+    a control character, surrounding whitespace or a trailing backslash would
+    be read as another file.
+    """
+    if "$" in path:
+        return "it contains '$', which HTCondor would expand as a macro"
+    if bad_character(path):
+        return f"it contains {bad_character(path)}"
+    if path != path.strip() or os.path.basename(path) != os.path.basename(path).strip():
+        return "it has surrounding whitespace, which HTCondor would strip"
+    if path.endswith("\\"):
+        return "it ends in a backslash, which HTCondor reads as a line continuation"
+    return None
+
+
 def _include_line(path: str) -> str:
-    # `include :` takes the rest of the line verbatim (spaces are fine, quotes
-    # are not stripped), expands $(...) and honours a trailing backslash as a
-    # line continuation; paths HTCondor would read differently are refused.
     path = os.path.abspath(path)
-    if "$" in path or "\n" in path or "\r" in path or path != path.strip() or path.endswith("\\"):
-        raise ValueError(
-            f"cannot include {path!r} in an HTCondor config: it contains '$', a newline, "
-            "surrounding whitespace or a trailing backslash"
-        )
+    why = includable(path)
+    if why:
+        raise ValueError(f"cannot include {path!r} in an HTCondor config: {why}")
     return f"include : {path}\n"
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """Where the candidate sits among other config files, and whether LOCAL_CONFIG_* are read."""
+def commands_in_file(path: str, depth: int = _INCLUDE_DEPTH) -> List[str]:
+    """The lines of ``path`` (and of the files it includes) that run a command while HTCondor reads them.
 
-    before: Sequence[str] = ()
-    after: Sequence[str] = ()
-    read_local_config: bool = True
+    A piped ``LOCAL_CONFIG_FILE`` does not count: it runs only after the whole
+    configuration is read, and the check's wrapper empties it first. A file
+    that cannot be read, or includes more than ``depth`` levels deep, counts as
+    one that may: nothing unknown is loaded.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError as exc:
+        return [f"{path}: cannot be read ({exc.strerror})"]
+    found = [f"{path} line {number}: {line}" for number, line in command_lines(text, local_config_file=False)]
+    for target in include_targets(text):
+        target = os.path.join(os.path.dirname(path), target)
+        found.extend(commands_in_file(target, depth - 1) if depth > 0 else [f"{target}: included too deep"])
+    return found
 
 
 def local_config_dir_files(value: str | None, exclude: str | None = None) -> List[str]:
@@ -294,9 +393,9 @@ def local_config_dir_files(value: str | None, exclude: str | None = None) -> Lis
 
     ``value`` is the (expanded) list of directories, separated by commas and/or
     spaces; each directory's files are read in lexicographic order, skipping
-    subdirectories and names matching ``exclude`` (default: HTCondor's
-    ``LOCAL_CONFIG_DIR_EXCLUDE_REGEXP``, which skips dot files, editor backups
-    and RPM leftovers). Missing directories are skipped, as HTCondor does.
+    subdirectories and names matching ``exclude`` (default: HTCondor's built-in
+    ``LOCAL_CONFIG_DIR_EXCLUDE_REGEXP``). Missing directories are skipped, as
+    HTCondor does.
     """
     pattern = re.compile(exclude or LOCAL_CONFIG_DIR_EXCLUDE_REGEXP)
     files = []
@@ -314,15 +413,78 @@ def local_config_dir_files(value: str | None, exclude: str | None = None) -> Lis
 class Placement:
     """Where a config file sits among a base config's ``LOCAL_CONFIG_DIR`` files.
 
-    ``before`` is None when the file cannot be placed (``note`` says why, for a
-    warning) and should be checked on its own; ``error`` is set when the base
-    config itself does not load.
+    ``before`` is None when the file cannot be placed (``note`` says why) and
+    should be checked on its own; ``error`` is set when the base config itself
+    does not load; ``unread`` says why HTCondor would never read the file (its
+    directory is not a ``LOCAL_CONFIG_DIR``, or its name matches the effective
+    ``LOCAL_CONFIG_DIR_EXCLUDE_REGEXP``); ``skipped`` lists host files left out
+    of the check (they run commands when read, or their names cannot be included).
     """
 
     before: Sequence[str] | None = None
     after: Sequence[str] = ()
     note: str | None = None
     error: str | None = None
+    unread: str | None = None
+    skipped: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class BaseConfig:
+    """What a base configuration says about its ``LOCAL_CONFIG_DIR``; ``error`` when it does not load."""
+
+    dirs: Sequence[str] = ()
+    exclude: str = LOCAL_CONFIG_DIR_EXCLUDE_REGEXP
+    parser: str | None = None
+    error: str | None = None
+
+
+# `warning :` lines print their expanded text while the file is read, before
+# the wrapper empties LOCAL_CONFIG_DIR: the only way to see a base config's
+# directories without HTCondor reading them (and running what they run).
+_PROBES = {"dir": "LOCAL_CONFIG_DIR", "exclude": "LOCAL_CONFIG_DIR_EXCLUDE_REGEXP"}
+_PROBE_RE = re.compile(r"Warning .*?: OSG_HTC_SITE_PROBE (\w+)=(.*)$", re.M)
+
+
+def read_base_config(config_root: str, python: str | None = None, timeout: float = 60) -> BaseConfig | None:
+    """The ``LOCAL_CONFIG_DIR`` and effective exclude pattern of ``config_root``, read without running anything.
+
+    None when no parser is available. A base config that runs a command itself
+    is not read (``error`` says so).
+    """
+    commands = commands_in_file(config_root)
+    if commands:
+        return BaseConfig(error=f"{config_root} runs a command when read, so it is not loaded here: {commands[0]}")
+    with _check_dir(None) as workdir:
+        wrapper = os.path.join(workdir, "base-wrapper.conf")
+        with open(wrapper, "w", encoding="utf-8") as handle:
+            handle.write(_include_line(config_root))
+            handle.writelines(f"warning : OSG_HTC_SITE_PROBE {key}=$({name})\n" for key, name in _PROBES.items())
+            handle.write("LOCAL_CONFIG_DIR =\nLOCAL_CONFIG_FILE =\n")
+        env = _clean_env(wrapper)
+        try:
+            proc = _run_script(_CONFIG_SCRIPT, {"names": []}, python, env, timeout)
+        except subprocess.TimeoutExpired:
+            return BaseConfig(error=f"HTCondor's parser timed out after {timeout} s reading {config_root}")
+        parser = "htcondor2"
+        if proc is None:
+            executable = shutil.which("condor_config_val")
+            if executable is None:
+                return None
+            parser = "condor_config_val"
+            try:
+                proc = subprocess.run(
+                    [executable, _SENTINEL], capture_output=True, text=True, timeout=timeout, env=env, check=False
+                )
+            except subprocess.TimeoutExpired:
+                return BaseConfig(error=f"condor_config_val timed out after {timeout} s reading {config_root}")
+        output = proc.stderr + proc.stdout
+        found = dict(_PROBE_RE.findall(output))
+        if set(found) != set(_PROBES):
+            labels = {wrapper: _WRAPPER_LABEL}
+            return BaseConfig(error=parse_error_summary(output, labels) or f"exit {proc.returncode}", parser=parser)
+    dirs = [d for d in re.split(r"[\s,]+", found["dir"].strip()) if d]
+    return BaseConfig(dirs=dirs, exclude=found["exclude"].strip() or LOCAL_CONFIG_DIR_EXCLUDE_REGEXP, parser=parser)
 
 
 def placement(config_root: str, path: str) -> Placement:
@@ -332,26 +494,44 @@ def placement(config_root: str, path: str) -> Placement:
     sorting before it are read before it and files sorting after it override it,
     exactly as on the live host.
     """
+    name = os.path.basename(path)
     if not os.path.isfile(config_root):
-        return Placement(note=f"{config_root} does not exist")
-    found = check_config_file(config_root, ["LOCAL_CONFIG_DIR"])
-    if found.ok is None:
-        return Placement(note=found.error)
-    if found.ok is False:
-        return Placement(error=f"{config_root} does not load, before any change: {found.error}")
-    dirs = [d for d in re.split(r"[\s,]+", found.values.get("LOCAL_CONFIG_DIR") or "") if d]
+        unread = None
+        if re.search(LOCAL_CONFIG_DIR_EXCLUDE_REGEXP, name):
+            unread = (
+                f"its name matches HTCondor's default LOCAL_CONFIG_DIR_EXCLUDE_REGEXP {LOCAL_CONFIG_DIR_EXCLUDE_REGEXP}"
+            )
+        return Placement(note=f"{config_root} does not exist", unread=unread)
+    base = read_base_config(config_root)
+    if base is None:
+        return Placement(note=NO_PARSER)
+    if base.error:
+        return Placement(error=f"{config_root} does not load, before any change: {base.error}")
     directory = os.path.dirname(os.path.abspath(path))
-    order = {os.path.abspath(d): i for i, d in enumerate(dirs)}
+    order = {os.path.abspath(d): i for i, d in enumerate(base.dirs)}
     if directory not in order:
         return Placement(
-            note=f"{directory} is not in the LOCAL_CONFIG_DIR of {config_root} ({', '.join(dirs) or 'empty'}): "
-            f"HTCondor will not read {path}"
+            note=f"{directory} is not in the LOCAL_CONFIG_DIR of {config_root}",
+            unread=f"its directory is not in the LOCAL_CONFIG_DIR of {config_root} ({', '.join(base.dirs) or 'empty'})",
         )
-    key = (order[directory], os.path.basename(path))
-    others = [f for f in local_config_dir_files(" ".join(dirs)) if os.path.abspath(f) != os.path.abspath(path)]
-    before = [f for f in others if (order[os.path.dirname(os.path.abspath(f))], os.path.basename(f)) < key]
-    after = [f for f in others if f not in before]
-    return Placement(before=[config_root, *before], after=after)
+    if re.search(base.exclude, name):
+        return Placement(
+            unread=f"its name matches the LOCAL_CONFIG_DIR_EXCLUDE_REGEXP of {config_root}, {base.exclude}"
+        )
+    key = (order[directory], name)
+    kept, skipped = [], []
+    for other in local_config_dir_files(" ".join(base.dirs), base.exclude):
+        if os.path.abspath(other) == os.path.abspath(path):
+            continue
+        why = includable(os.path.abspath(other))
+        commands = [] if why else commands_in_file(other)
+        if why or commands:
+            skipped.append(f"{other} ({why or 'runs a command when read: ' + commands[0]})")
+        else:
+            kept.append(other)
+    before = [f for f in kept if (order[os.path.dirname(os.path.abspath(f))], os.path.basename(f)) < key]
+    after = [f for f in kept if f not in before]
+    return Placement(before=[config_root, *before], after=after, skipped=skipped)
 
 
 def check_config_text_in_place(
@@ -368,33 +548,107 @@ def check_config_text_in_place(
         return ConfigCheck(ok=False, error=where.error), where
     if where.before is None:
         return check_config_text(text, names, label=path, **kwargs), where
-    check = check_config_text(
-        text, names, include_before=where.before, include_after=where.after, read_local_config=False,
-        label=path, **kwargs,
-    )  # fmt: skip
+    check = check_config_text(text, names, include_before=where.before, include_after=where.after, label=path, **kwargs)
     return check, where
 
 
-def _check(path, names, layout, workdir, python, config_val, timeout, label) -> ConfigCheck:
+# --- the check itself -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _check_dir(tmpdir: str | None):
+    """A private temporary directory, named after this process so a later run can remove it if it was killed."""
+    _remove_stale_check_dirs(tmpdir or tempfile.gettempdir())
+    with tempfile.TemporaryDirectory(prefix=f"{_CHECK_DIR_PREFIX}{os.getpid()}-", dir=tmpdir) as workdir:
+        yield workdir
+
+
+_CHECK_DIR_PREFIX = "osg_htc-condor-check-"
+_CHECK_DIR_RE = re.compile(rf"\A{_CHECK_DIR_PREFIX}(\d+)-")
+
+
+def _remove_stale_check_dirs(parent: str) -> None:
+    """Remove the check directories of processes that no longer run (a killed module leaves its own behind)."""
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return
+    for entry in entries:
+        match = _CHECK_DIR_RE.match(entry)
+        if not match or pid_alive(int(match.group(1))):
+            continue
+        full = os.path.join(parent, entry)
+        try:
+            info = os.lstat(full)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid():
+            shutil.rmtree(full, ignore_errors=True)
+
+
+def _twin(text: str, readback: Mapping[str, str | None]) -> tuple[str, Dict[str, str]]:
+    """The read-back copy of a candidate and the values it must read back, with '$' replaced."""
+    expected = {name: (value or "").replace("$", _DOLLAR) for name, value in readback.items()}
+    return text.replace("$", _DOLLAR), expected
+
+
+def _readback_problems(got: Mapping, extra: Sequence[str], expected: Mapping[str, str]) -> List[str]:
+    problems = []
+    wanted = {name.lower() for name in expected}
+    for name in extra:
+        if name not in wanted:
+            problems.append(f"it also defines {name.upper()}, which was not asked for")
+    for name, value in expected.items():
+        read = (got.get(name) or "").replace(_DOLLAR, "$")
+        if read != value.replace(_DOLLAR, "$"):
+            problems.append(f"{name} reads back as {read!r}, not {value.replace(_DOLLAR, '$')!r}")
+    return problems
+
+
+def _check(path, names, before, after, readback, workdir, python, config_val, timeout, label) -> ConfigCheck:
+    labels = {os.path.abspath(path): label} if label else {}
+    include_lines = [_include_line(p) for p in [*before, path, *after]]
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError as exc:
+        return ConfigCheck(ok=False, error=f"cannot read {label or path}: {exc.strerror}")
+    commands = command_lines(text)
+    if commands:
+        listed = "; ".join(f"line {number}: {line}" for number, line in commands)
+        return ConfigCheck(
+            ok=False,
+            error=f"{label or path} runs a command when HTCondor reads it, which is not allowed here: {listed}",
+        )
     token = uuid.uuid4().hex
     wrapper = os.path.join(workdir, "check-wrapper.conf")
     with open(wrapper, "w", encoding="utf-8") as handle:
-        handle.writelines(_include_line(p) for p in [*layout.before, path, *layout.after])
-        if not layout.read_local_config:
-            # Read after the whole wrapper: emptied here, nothing is read twice.
-            handle.write("LOCAL_CONFIG_DIR =\nLOCAL_CONFIG_FILE =\n")
+        handle.writelines(include_lines)
+        # Read after the whole wrapper: emptied here, nothing is read twice and no piped LOCAL_CONFIG_FILE runs.
+        handle.write("LOCAL_CONFIG_DIR =\nLOCAL_CONFIG_FILE =\n")
         # Read back through condor_config_val to prove the tool really loaded
         # this file: condor_ce_config_val, for one, forces its own CONDOR_CONFIG.
         handle.write(f"{_SENTINEL} = {token}\n")
-    labels = {wrapper: _WRAPPER_LABEL}
-    if label:
-        labels[os.path.abspath(path)] = label
-    env = _clean_env(wrapper)
+    labels[wrapper] = _WRAPPER_LABEL
+    request = {"names": names, "config": wrapper}
+    expected = None
+    if readback is not None:
+        twin_text, expected = _twin(text, readback)
+        twin, empty = os.path.join(workdir, "readback.conf"), os.path.join(workdir, "empty.conf")
+        with open(twin, "w", encoding="utf-8") as handle:
+            handle.write(twin_text)
+        with open(empty, "w", encoding="utf-8") as handle:
+            handle.write("LOCAL_CONFIG_DIR =\nLOCAL_CONFIG_FILE =\n")
+        with open(twin + ".wrapper", "w", encoding="utf-8") as handle:
+            handle.write(_include_line(twin) + "LOCAL_CONFIG_DIR =\nLOCAL_CONFIG_FILE =\n")
+        request["readback"] = {"empty": empty, "twin": twin + ".wrapper", "names": list(expected)}
+        labels[twin] = label or path
 
-    result = _check_with_bindings(names, python, env, timeout, labels)
+    result = _check_with_bindings(request, python, timeout, labels, expected)
     if result is not None:
         return result
     skipped = []
+    env = _clean_env(wrapper)
     for command in config_val:
         executable = shutil.which(command)
         if executable is None:
@@ -409,10 +663,11 @@ def _check(path, names, layout, workdir, python, config_val, timeout, label) -> 
     return ConfigCheck(ok=None, error=error)
 
 
-def _check_with_bindings(names, python, env, timeout, labels) -> ConfigCheck | None:
+def _check_with_bindings(request, python, timeout, labels, expected) -> ConfigCheck | None:
     """ConfigCheck from htcondor2, or None when the bindings are not importable."""
+    first = request["readback"]["empty"] if "readback" in request else request["config"]
     try:
-        proc = _run_script(_CONFIG_SCRIPT, names, python, env, timeout)
+        proc = _run_script(_CONFIG_SCRIPT, request, python, _clean_env(first), timeout)
     except subprocess.TimeoutExpired:
         return ConfigCheck(ok=False, error=f"HTCondor parser timed out after {timeout} s", parser="htcondor2")
     if proc is None:
@@ -424,7 +679,16 @@ def _check_with_bindings(names, python, env, timeout, labels) -> ConfigCheck | N
             error=parse_error_summary(proc.stderr + proc.stdout, labels) or f"exit {proc.returncode}",
             parser="htcondor2",
         )
-    return ConfigCheck(ok=True, values=json.loads(proc.stdout), parser="htcondor2")
+    out = json.loads(proc.stdout)
+    if expected is not None:
+        problems = _readback_problems(out["readback"], out["extra"], expected)
+        if problems:
+            return ConfigCheck(
+                ok=False,
+                error="HTCondor does not read back the intended settings: " + "; ".join(problems),
+                parser="htcondor2",
+            )
+    return ConfigCheck(ok=True, values=out["values"], parser="htcondor2")
 
 
 def _check_with_config_val(executable, command, names, token, env, timeout, labels) -> ConfigCheck | None:
@@ -457,8 +721,10 @@ def _check_with_config_val(executable, command, names, token, env, timeout, labe
 
 
 __all__ = [
+    "LOCAL_CONFIG_DIR_EXCLUDE_REGEXP",
     "NO_CLASSAD_PARSER",
     "NO_PARSER",
+    "BaseConfig",
     "ConfigCheck",
     "Placement",
     "check_classad_expression",
@@ -466,7 +732,10 @@ __all__ = [
     "check_config_file",
     "check_config_text",
     "check_config_text_in_place",
+    "commands_in_file",
+    "includable",
     "local_config_dir_files",
     "parse_error_summary",
     "placement",
+    "read_base_config",
 ]

@@ -3,7 +3,8 @@
 """Shared file handling for the modules of this collection: read the current
 content, compare it with the wanted content, and only then act. Writes go to a
 temporary file in the target directory that is validated before
-``module.atomic_move`` puts it in place; check mode never touches the live file;
+``module.atomic_move`` puts it in place (named after the process, so the next
+run removes what a killed run left); check mode never touches the live file;
 owner, group, mode and SELinux context go through AnsibleModule's own helpers;
 diffs are built only in diff mode and never show secret content."""
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Callable
 
@@ -112,11 +115,59 @@ def _umask(mask):
         os.umask(old)
 
 
-def _write_candidate(path: str, dirname: str, data: bytes) -> str:
+def _candidate_prefix(path: str, pid: int | None = None) -> str:
     # A dot prefix keeps the candidate out of config.d globs (HTCondor skips
-    # dot files); mkstemp creates it 0600, so a secret is never world readable.
+    # dot files); the process id lets a later run tell a killed run's leftover.
+    return f".{os.path.basename(path)}.{_CANDIDATE_TAG}-{os.getpid() if pid is None else pid}."
+
+
+_CANDIDATE_TAG = "osg_htc-tmp"
+
+
+def remove_stale_candidates(path: str) -> list:
+    """Remove the candidates of ``path`` that a run killed mid-write left in its directory; return their paths.
+
+    Only regular files owned by this user whose process no longer runs are removed.
+    """
+    dirname = os.path.dirname(os.path.abspath(path))
+    pattern = re.compile(re.escape(f".{os.path.basename(path)}.{_CANDIDATE_TAG}-") + r"(\d+)\.")
+    removed = []
     try:
-        fd, tmp = tempfile.mkstemp(dir=dirname, prefix=f".{os.path.basename(path)}.")
+        entries = os.listdir(dirname)
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.match(entry)
+        if not match or pid_alive(int(match.group(1))):
+            continue
+        full = os.path.join(dirname, entry)
+        try:
+            info = os.lstat(full)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid():
+                os.unlink(full)
+                removed.append(full)
+        except OSError:
+            continue
+    return removed
+
+
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` exists (or cannot be signalled by us, which also means it exists)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _write_candidate(path: str, dirname: str, data: bytes) -> str:
+    # mkstemp creates the candidate 0600, so a secret is never world readable.
+    try:
+        fd, tmp = tempfile.mkstemp(dir=dirname, prefix=_candidate_prefix(path))
     except OSError as exc:
         raise FileError(f"Cannot create a temporary file in {dirname}: {exc}") from exc
     try:
@@ -187,6 +238,8 @@ def ensure_file(
     """
     data = to_bytes(content, errors="surrogate_or_strict")
     dirname = _require_parent(path)
+    if not module.check_mode:
+        remove_stale_candidates(path)
     current = read_bytes(path)
     existed = current is not None
     content_changed = current != data
@@ -232,6 +285,8 @@ def remove_file(
     module, path: str, *, backup: bool = False, diff_before: str | None = None, secret: bool = False
 ) -> dict:
     """Make sure ``path`` does not exist; same return shape as ensure_file."""
+    if not module.check_mode:
+        remove_stale_candidates(path)
     current = read_bytes(path)
     existed = current is not None
     backup_file = None

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import (
+    LOCAL_CONFIG_DIR_EXCLUDE_REGEXP,
     NO_CLASSAD_PARSER,
     NO_PARSER,
     ConfigCheck,
@@ -26,8 +27,11 @@ from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import
     check_classad_expressions,
     check_config_file,
     check_config_text,
+    commands_in_file,
     local_config_dir_files,
     parse_error_summary,
+    placement,
+    read_base_config,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -151,7 +155,7 @@ def test_bare_garbage_line(tmp_path):
 def test_missing_candidate_file(tmp_path):
     result = check_config_file(str(tmp_path / "absent.conf"))
     assert result.ok is False
-    assert "can't open file" in result.error
+    assert "cannot read" in result.error and "absent.conf" in result.error
 
 
 def test_include_before_gives_values_of_the_whole_stack(tmp_path):
@@ -194,15 +198,19 @@ def test_error_in_include_before_file_names_that_file(tmp_path):
     assert "endif" in result.error
 
 
-def test_local_config_dir_of_include_before_is_read_after_the_candidate(tmp_path):
-    # Pins HTCondor's order, which the module docstring warns about.
+def test_only_the_listed_files_are_read(tmp_path):
+    # The wrapper empties LOCAL_CONFIG_DIR and LOCAL_CONFIG_FILE: a base config's
+    # directory is not read again after the candidate, and a piped
+    # LOCAL_CONFIG_FILE (HTCondor-CE's condor_ce_router_defaults) never runs.
     confd = tmp_path / "config.d"
     confd.mkdir()
     write(confd, "50-x.conf", "LIST = $(LIST), fromdir\n")
-    base = write(tmp_path, "base.conf", f"LIST = a\nLOCAL_CONFIG_DIR = {confd}\n")
+    marker = tmp_path / "marker"
+    base = write(tmp_path, "base.conf", f"LIST = a\nLOCAL_CONFIG_DIR = {confd}\nLOCAL_CONFIG_FILE = touch {marker} |\n")
     cand = write(tmp_path, "cand.conf", "LIST = $(LIST), b\n")
     result = check_config_file(str(cand), ["LIST"], include_before=[str(base)])
-    assert result.values == {"LIST": "a, b, fromdir"}
+    assert result.values == {"LIST": "a, b"}
+    assert not marker.exists()
 
 
 def test_candidate_in_place_among_a_config_dir(tmp_path):
@@ -219,7 +227,6 @@ def test_candidate_in_place_among_a_config_dir(tmp_path):
         ["LIST", "LOCAL_CONFIG_DIR"],
         include_before=[str(base), str(first)],
         include_after=[str(last)],
-        read_local_config=False,
     )
     assert result.ok is True
     assert result.values == {"LIST": "base, first, candidate, last", "LOCAL_CONFIG_DIR": None}
@@ -394,3 +401,80 @@ def test_classad_batch_of_1000_runs_in_one_process():
     elapsed = time.monotonic() - start
     print(f"\n1,000 ClassAd expressions checked in {elapsed:.3f} s")
     assert list(bad) == [537]
+
+
+# --- read-back, placement and commands ------------------------------------------------------
+
+
+def test_readback_accepts_exactly_the_settings_intended(tmp_path):
+    text = "A = x $(B)\nB = y\nR @=end\n  one\n# dropped\n two\n@end\n"
+    result = check_config_text(text, ["A"], readback={"A": "x $(B)", "B": "y", "R": "one\ntwo"})
+    assert result.ok is True and result.values == {"A": "x y"}
+
+
+@pytest.mark.parametrize(
+    "text, readback, found",
+    [
+        # A trailing backslash swallows the next setting.
+        ("A = x \\\nB = y\n", {"A": "x \\", "B": "y"}, "B reads back as ''"),
+        # A line break in a multi-line value ends it and adds settings.
+        (
+            "R @=jrt\nDELETE /x\n@jrt\nALLOW_WRITE = *\nJUNK @=jrt\n/\n@jrt\n",
+            {"R": "DELETE /x\n@jrt\nALLOW_WRITE = *\nJUNK @=jrt\n/"},
+            "it also defines ALLOW_WRITE",
+        ),
+        # Setting a name that has a built-in default counts too.
+        ("A = 1\nDAEMON_LIST = MASTER, STARTD\n", {"A": "1"}, "it also defines DAEMON_LIST"),
+    ],
+)
+def test_readback_finds_what_the_text_really_defines(tmp_path, text, readback, found):
+    result = check_config_text(text, readback=readback)
+    assert result.ok is False and found in result.error
+
+
+def test_candidate_that_runs_a_command_is_never_loaded(tmp_path):
+    marker = tmp_path / "marker"
+    result = check_config_text(f"include command : touch {marker}\n")
+    assert result.ok is False and "runs a command" in result.error and not marker.exists()
+
+
+def test_host_file_including_a_file_that_runs_a_command(tmp_path):
+    marker = tmp_path / "marker"
+    inner = write(tmp_path, "inner.conf", f"include : touch {marker} |\n")
+    outer = write(tmp_path, "outer.conf", f"include : {inner}\n")
+    assert commands_in_file(str(outer)) == [f"{inner} line 1: include : touch {marker} |"]
+
+
+def test_read_base_config_sees_the_directories_without_reading_them(tmp_path):
+    confd = tmp_path / "config.d"
+    confd.mkdir()
+    marker = tmp_path / "marker"
+    write(confd, "10-a.conf", f"LOCAL_CONFIG_FILE = touch {marker} |\n")
+    base = write(tmp_path, "condor_config", f"LOCAL_CONFIG_DIR = {confd}, /nowhere\n")
+    found = read_base_config(str(base))
+    assert found.dirs == [str(confd), "/nowhere"] and found.exclude == LOCAL_CONFIG_DIR_EXCLUDE_REGEXP
+    assert not marker.exists()
+
+
+def test_placement_skips_host_files_it_cannot_load_safely(tmp_path):
+    confd = tmp_path / "config.d"
+    confd.mkdir()
+    write(confd, "10-ok.conf", "A = 1\n")
+    write(confd, "20-cmd.conf", "include command : true\n")
+    write(confd, "30-$(odd).conf", "B = 1\n")
+    base = write(tmp_path, "condor_config", f"LOCAL_CONFIG_DIR = {confd}\n")
+    where = placement(str(base), str(confd / "50-mine.conf"))
+    assert where.before == [str(base), str(confd / "10-ok.conf")] and where.after == []
+    assert [s.split(" ")[0] for s in where.skipped] == [str(confd / "20-cmd.conf"), str(confd / "30-$(odd).conf")]
+
+
+def test_a_killed_check_leaves_nothing_behind_after_the_next_one(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    stale = tmp_path / f"osg_htc-condor-check-{proc.pid}-abc"
+    stale.mkdir()
+    (stale / "candidate.conf").write_text("A = 1\n")
+    mine = tmp_path / f"osg_htc-condor-check-{os.getpid()}-def"
+    mine.mkdir()
+    check_config_text("A = 1\n", tmpdir=str(tmp_path))
+    assert not stale.exists() and mine.exists()

@@ -9,6 +9,8 @@ import hashlib
 import os
 import pwd
 import stat
+import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -548,3 +550,45 @@ def test_any_content_roundtrips_and_is_idempotent(first, second):
             assert read_bytes(target) == data
             assert ensure_file(make_module(), target, content)["changed"] is False
         assert os.listdir(top) == ["f"]
+
+
+# --- leftovers of a killed write ------------------------------------------------------------
+
+
+def dead_pid():
+    """A process id that no process has: a child that has been reaped."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_killed_write_leaves_nothing_behind_after_the_next_run(tmp_path):
+    target = tmp_path / "90-x.conf"
+    stale = tmp_path / f".90-x.conf.osg_htc-tmp-{dead_pid()}.abc123"
+    live = tmp_path / f".90-x.conf.osg_htc-tmp-{os.getpid()}.def456"
+    other = tmp_path / ".90-x.conf.something-else"
+    for path in (stale, live, other):
+        path.write_text("partial")
+    ensure_file(make_module(), str(target), "A = 1\n")
+    assert not stale.exists() and live.exists() and other.exists()
+    assert target.read_text() == "A = 1\n"
+
+
+def test_check_mode_leaves_stale_candidates_alone(tmp_path):
+    stale = tmp_path / f".90-x.conf.osg_htc-tmp-{dead_pid()}.abc123"
+    stale.write_text("partial")
+    ensure_file(make_module(check=True), str(tmp_path / "90-x.conf"), "A = 1\n")
+    assert stale.exists()
+
+
+def test_candidates_are_named_after_the_process(tmp_path, monkeypatch):
+    seen = []
+    real = tempfile.mkstemp
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["prefix"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", spy)
+    ensure_file(make_module(), str(tmp_path / "90-x.conf"), "A = 1\n")
+    assert seen == [f".90-x.conf.osg_htc-tmp-{os.getpid()}."]

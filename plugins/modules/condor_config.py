@@ -34,25 +34,42 @@ options:
     description:
       - The configuration file. Name it so it sorts after the packaged files whose values it changes (for example
         C(90-...) after the C(80-osg-flocking.conf) of C(ospool-ap)).
+      - With O(state=present) the module refuses a path HTCondor would never read, when O(config_root) exists: a
+        directory that is not in its C(LOCAL_CONFIG_DIR), or a name that its effective
+        C(LOCAL_CONFIG_DIR_EXCLUDE_REGEXP) skips (dot files, C(~) backups, C(.rpmsave), C(.rpmnew), C(.sh) ...), and
+        a path with C($), a control character, surrounding whitespace or a trailing backslash.
     type: path
     required: true
   settings:
     description:
       - Configuration values in the order they are written, C(NAME = value) each.
-      - A string is written verbatim, so C($(MACRO)) references and expressions work; a string with a newline is
-        written as a multi-line C(NAME @=end) ... C(@end) value. An integer or float is written as is, a boolean as
-        C(True) or C(False), a list as its items joined with C(, ), and null as an empty value.
+      - A string is written verbatim, so C($(MACRO\)) references and expressions work; a string with a newline is
+        written as a multi-line C(NAME @=end) ... C(@end) value. An integer or finite float is written as is, a
+        boolean as C(True) or C(False), a list as its items joined with C(, ), and null as an empty value.
+      - Every value must read back exactly as given, so the module refuses, naming the setting and the character,
+        a value with a NUL, a carriage return or another control character (a tab is fine), a value that ends in a
+        backslash (HTCondor would join the next line to it), a line of a multi-line value that starts with C(@) or
+        ends in a backslash, and a list item with a comma, whitespace, C(#) or a backslash. Surrounding whitespace
+        is not part of an HTCondor value and is dropped; in a multi-line value HTCondor also drops blank and C(#)
+        lines and the indentation of each line.
+      - After rendering, HTCondor's parser reads the file on its own and must find exactly the names of O(settings)
+        with exactly these values, or the task fails and nothing is written.
       - Names are HTCondor configuration names, optionally prefixed by a subsystem or local name
-        (C(SCHEDD.SEC_CLIENT_AUTHENTICATION)).
+        (C(SCHEDD.SEC_CLIENT_AUTHENTICATION)); two names that differ only in case are the same name.
       - Mutually exclusive with O(content).
     type: dict
   content:
     description:
       - The file's body, written after the header comment; for configuration that O(settings) cannot express, such
         as C(if) blocks or C(use) lines.
+      - Lines that make HTCondor run a command when it reads the file (C(include command : ...), an C(include) whose
+        target contains C(|) or a C($) macro, a piped C(LOCAL_CONFIG_FILE)) are refused: validation would run them,
+        in check mode too.
     type: str
   comment:
-    description: Text written as C(#) comment lines below the header, to say what the file is for.
+    description:
+      - Text written as C(#) comment lines below the header, to say what the file is for. A line may not end in a
+        backslash or hold a control character.
     type: str
   state:
     description: V(absent) removes the file; O(query) values are then those of the configuration without it.
@@ -66,17 +83,20 @@ options:
         read, with every file of that configuration in HTCondor's order.
       - When it does not exist (HTCondor is not installed yet), the file is checked on its own and a warning says
         so.
+      - The check reads the files of that configuration as C(include) lines and never runs a command: a host file
+        that runs one when read is left out of the check with a warning, and a piped C(LOCAL_CONFIG_FILE) (such as
+        HTCondor-CE's C(condor_ce_router_defaults)) is not run.
     type: path
     default: /etc/condor/condor_config
   query:
-    description: More names whose effective values are returned in RV(values).
+    description: More names whose effective values are returned in RV(effective).
     type: list
     elements: str
     default: []
   require_parser:
     description:
       - Fail when no HTCondor parser is available. With V(false), or in check mode, the file is then written (or
-        reported) unchecked with a warning, and RV(values) is empty.
+        reported) unchecked with a warning, and RV(effective) is empty.
     type: bool
     default: true
   backup:
@@ -107,7 +127,7 @@ EXAMPLES = r"""
 
 - name: The effective values are the ones asked for
   ansible.builtin.assert:
-    that: ap_config["values"]["CONDOR_HOST"] == "cm.example.edu"
+    that: ap_config.effective.CONDOR_HOST == "cm.example.edu"
 
 - name: Drain an HTCondor-CE
   osg_htc.site.condor_config:
@@ -129,11 +149,12 @@ path:
   description: The file managed.
   returned: always
   type: str
-values:
+effective:
   description:
     - Effective, macro-expanded value of every name of O(settings) and O(query) for the whole configuration, null when
       undefined. A name set again by a file that sorts later shows that file's value.
     - Empty when no parser was available.
+    - Called C(values) in 0.1.0, a name that Jinja reads as the C(dict.values) method.
   returned: always
   type: dict
   sample: {"CONDOR_HOST": "cm.example.edu", "FLOCK_TO": "cm-1.ospool.osg-htc.org, cm-2.ospool.osg-htc.org"}
@@ -148,11 +169,22 @@ backup_file:
   type: str
 """
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import check_config_text_in_place
+from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import (
+    check_config_text_in_place,
+    includable,
+)
+from ansible_collections.osg_htc.site.plugins.module_utils._config_text import (
+    ConfigTextError,
+    block_lines,
+    block_read_value,
+    command_lines,
+    comment_lines,
+    config_name,
+    line_value,
+    list_item,
+)
 from ansible_collections.osg_htc.site.plugins.module_utils._files import (
     FileError,
     ensure_file,
@@ -161,64 +193,70 @@ from ansible_collections.osg_htc.site.plugins.module_utils._files import (
 )
 
 HEADER = "# Managed by Ansible (osg_htc.site.condor_config); local changes are overwritten.\n"
-# A configuration name, optionally prefixed by subsystem or local names (SCHEDD.SEC_...).
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 MULTILINE_TAG = "end"
 
 
 def value_text(name, value):
-    """The text HTCondor reads as ``value``; raises ValueError for a value it cannot hold."""
+    """The text of ``value`` before it is written; raises ConfigTextError for a value HTCondor cannot hold."""
+    option = f"settings.{name}"
     if value is None:
         return ""
     if isinstance(value, bool):
         return "True" if value else "False"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigTextError(f"{option}: {value} is not a finite number")
+        return repr(value)
     if isinstance(value, list):
-        if any(isinstance(item, (dict, list)) or item is None for item in value):
-            raise ValueError(f"settings.{name}: a list may hold only strings, numbers and booleans")
-        return ", ".join(value_text(name, item) for item in value)
+        return ", ".join(list_item(option, item) for item in value)
     if isinstance(value, str):
-        if "\r" in value or "\0" in value:
-            raise ValueError(f"settings.{name}: carriage returns and NUL bytes are not allowed")
         return value
-    raise ValueError(
-        f"settings.{name}: {type(value).__name__} is not a configuration value (use a string, number, boolean, "
-        "list or null)"
+    raise ConfigTextError(
+        f"{option}: {type(value).__name__} is not a configuration value (use a string, number, boolean, list or null)"
     )
 
 
 def render(settings, content, comment):
-    """The file's text; raises ValueError naming every bad setting."""
-    lines = [HEADER]
-    lines.extend(f"# {line}".rstrip() + "\n" for line in (comment or "").splitlines())
+    """``(text, readback)``: the file's text and, for settings, the value each name must read back as.
+
+    Raises ConfigTextError naming every bad setting.
+    """
+    lines = [HEADER, *(line + "\n" for line in comment_lines("comment", comment))] if comment else [HEADER]
     if content is not None:
-        lines.append(content if content.endswith("\n") or not content else content + "\n")
-        return "".join(lines)
-    problems = []
-    for name, value in (settings or {}).items():
-        if not NAME_RE.match(str(name)):
-            problems.append(
-                f"settings: {name!r} is not an HTCondor configuration name (letters, digits and _, "
-                "optionally prefixed by SUBSYSTEM.)"
+        found = command_lines(content)
+        if found:
+            listed = "; ".join(f"line {number}: {line}" for number, line in found)
+            raise ConfigTextError(
+                f"content: it runs a command when HTCondor reads it ({listed}); include command, a piped "
+                "include and a piped LOCAL_CONFIG_FILE are refused, since they would run during validation"
             )
-            continue
+        lines.append(content if content.endswith("\n") or not content else content + "\n")
+        return "".join(lines), None
+    problems, readback, seen = [], {}, {}
+    for name, value in (settings or {}).items():
         try:
+            config_name("settings", name)
+            if name.lower() in seen:
+                raise ConfigTextError(f"settings: {seen[name.lower()]!r} and {name!r} are the same name")
+            seen[name.lower()] = name
             text = value_text(name, value)
-        except ValueError as exc:
+            if "\n" in text.strip("\n"):
+                body = block_lines(f"settings.{name}", text.strip("\n"))
+                lines.append(
+                    f"{name} @={MULTILINE_TAG}\n" + "".join(f"{line}\n" for line in body) + f"@{MULTILINE_TAG}\n"
+                )
+                readback[name] = block_read_value(body)
+            else:
+                text = line_value(f"settings.{name}", text.strip("\n"))
+                lines.append(f"{name} = {text}\n")
+                readback[name] = text
+        except ConfigTextError as exc:
             problems.append(str(exc))
-            continue
-        if "\n" in text.strip("\n"):
-            body = text.strip("\n")
-            if any(line.strip().startswith("@" + MULTILINE_TAG) for line in body.splitlines()):
-                problems.append(f"settings.{name}: a line of the value starts with @{MULTILINE_TAG}")
-                continue
-            lines.append(f"{name} @={MULTILINE_TAG}\n{body}\n@{MULTILINE_TAG}\n")
-        else:
-            lines.append(f"{name} = {text.strip()}\n")
     if problems:
-        raise ValueError("\n".join(problems))
-    return "".join(lines)
+        raise ConfigTextError("\n".join(problems))
+    return "".join(lines), readback
 
 
 def main():
@@ -241,21 +279,30 @@ def main():
     )
     params = module.params
     path = params["path"]
-    result = dict(changed=False, path=path, values={}, parser=None)
+    result = dict(changed=False, path=path, effective={}, parser=None)
     present = params["state"] == "present"
 
-    bad_queries = [q for q in params["query"] if not NAME_RE.match(q)]
-    if bad_queries:
-        module.fail_json(msg=f"query: {', '.join(map(repr, bad_queries))} are not HTCondor configuration names")
+    problems = []
+    for query in params["query"]:
+        try:
+            config_name("query", query)
+        except ConfigTextError as exc:
+            problems.append(str(exc))
+    if present and includable(path):
+        problems.append(f"path: HTCondor cannot read {path!r}: {includable(path)}")
     try:
-        text = render(params["settings"], params["content"], params["comment"]) if present else ""
-    except ValueError as exc:
-        module.fail_json(msg=f"Invalid settings for {path}:\n{exc}", **result)
+        text, readback = render(params["settings"], params["content"], params["comment"]) if present else ("", None)
+    except ConfigTextError as exc:
+        problems.append(str(exc))
+    if problems:
+        module.fail_json(msg=f"Invalid settings for {path}:\n" + "\n".join(problems), **result)
 
     names = list(dict.fromkeys([*(params["settings"] or {}), *params["query"]]))
-    check, where = check_config_text_in_place(text, path, params["config_root"], names)
+    check, where = check_config_text_in_place(text, path, params["config_root"], names, readback=readback)
     if where.error:
         module.fail_json(msg=where.error, **result)
+    if present and where.unread:
+        module.fail_json(msg=f"Not writing {path}: HTCondor would never read it, since {where.unread}", **result)
     if check.ok is False:
         module.fail_json(msg=f"HTCondor's configuration parser rejects {path}: {check.error}", **result)
     if check.ok is None:
@@ -264,7 +311,9 @@ def main():
         module.warn(f"{path} was not checked with HTCondor's configuration parser: {check.error}")
     elif where.note:
         module.warn(f"{path} was checked on its own, not with the rest of the configuration: {where.note}")
-    result.update(values=check.values, parser=check.parser)
+    for skipped in where.skipped:
+        module.warn(f"{skipped} was left out of the check of {path}")
+    result.update(effective=check.values, parser=check.parser)
 
     try:
         if present:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import RouteError, build_routes
+from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import check_config_text
+from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import RouteError, render_routes
 
 DOCUMENTATION = r"""
 name: job_routes
@@ -22,6 +23,9 @@ description:
   - Every problem is reported at once, naming the route, the key or command line and the problem.
   - ClassAd expressions are checked with C(classad2) where the HTCondor Python bindings are installed on the
     controller; otherwise a warning says that only quotes and brackets were checked.
+  - Every line of a route must stay one line of its block (no line break or control character, no trailing
+    backslash, no leading C(@)); with the bindings, HTCondor's configuration parser then reads the text back and
+    must find exactly the routes rendered, so no value can add a setting to the file.
   - The keys, their render order and the value rule are described in the module's documentation and in
     docs/job-routes.md of the collection.
 options:
@@ -63,12 +67,16 @@ display = Display()
 def job_routes(routes, check_expressions=True):
     """Render ``routes``; see DOCUMENTATION."""
     try:
-        text, _names, warnings = build_routes(routes, check_expressions=check_expressions)
+        rendered = render_routes(routes, check_expressions=check_expressions)
     except RouteError as exc:
         raise AnsibleFilterError(f"job_routes: invalid routes:\n{exc}") from None
-    for warning in warnings:
+    for warning in rendered.warnings:
         display.warning(f"job_routes: {warning}")
-    return text
+    if check_expressions:
+        check = check_config_text(rendered.text, readback=rendered.settings)
+        if check.ok is False:
+            raise AnsibleFilterError(f"job_routes: HTCondor's parser rejects the rendered routes: {check.error}")
+    return rendered.text
 
 
 class FilterModule:

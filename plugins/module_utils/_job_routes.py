@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, NamedTuple, Tuple
 
 from ansible_collections.osg_htc.site.plugins.module_utils._classad import (
     is_attribute_name,
@@ -29,6 +29,11 @@ from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import
     NO_CLASSAD_PARSER,
     check_classad_expressions,
     run_classad_script,
+)
+from ansible_collections.osg_htc.site.plugins.module_utils._config_text import (
+    ConfigTextError,
+    block_line,
+    block_read_value,
 )
 from ansible_collections.osg_htc.site.plugins.module_utils._grid_resource import BATCH_SYSTEMS, grid_resource
 
@@ -512,12 +517,27 @@ def render_file(routes: List[Tuple[str, List[str]]]) -> str:
     return "".join(out)
 
 
-def build_routes(routes: Any, python: str | None = None, check_expressions: bool = True):
-    """Validate ``routes`` and render them; return ``(text, names, warnings)``.
+class RenderedRoutes(NamedTuple):
+    """Routes rendered into a configuration file.
 
-    Every problem (names, keys, commands, and all ClassAd expressions in one batched
-    ``classad2`` check) is collected before RouteError is raised with the whole list.
-    Where ``classad2`` is absent, a warning says so and expressions get structural checks only.
+    ``settings`` maps each name the file defines to the value HTCondor must read
+    back for it (for ``check_config_text(readback=...)``).
+    """
+
+    text: str
+    names: List[str]
+    warnings: List[str]
+    settings: Dict[str, str]
+
+
+def render_routes(routes: Any, python: str | None = None, check_expressions: bool = True) -> RenderedRoutes:
+    """Validate ``routes`` and render them.
+
+    Every problem (names, keys, commands, the configuration-text rule for every
+    line, and all ClassAd expressions in one batched ``classad2`` check) is
+    collected before RouteError is raised with the whole list. Where
+    ``classad2`` is absent, a warning says so and expressions get structural
+    checks only.
     """
     col = _Collector()
     rendered: List[Tuple[str, List[str]]] = []
@@ -537,14 +557,39 @@ def build_routes(routes: Any, python: str | None = None, check_expressions: bool
             col.problem(f"routes[{index}]", f"name {name!r} is given twice (also as {seen[name.lower()]!r})")
         else:
             seen[name.lower()] = name
-        rendered.append((str(name), route_lines(col, route, label)))
+        lines = route_lines(col, route, label)
+        _check_lines(col, label, lines)
+        rendered.append((str(name), lines))
     if check_expressions:
         warning = _check_expressions(col, python)
         if warning:
             warnings.append(warning)
     if col.problems:
         raise RouteError(col.problems)
-    return render_file(rendered), [name for name, _lines in rendered], warnings
+    names = [name for name, _lines in rendered]
+    settings = {f"JOB_ROUTER_ROUTE_{name}": block_read_value(lines) for name, lines in rendered}
+    settings["JOB_ROUTER_ROUTE_NAMES"] = " ".join(names)
+    return RenderedRoutes(render_file(rendered), names, warnings, settings)
+
+
+def build_routes(routes: Any, python: str | None = None, check_expressions: bool = True):
+    """``(text, names, warnings)`` of :func:`render_routes`, for callers that do not check the file."""
+    return render_routes(routes, python=python, check_expressions=check_expressions)[:3]
+
+
+def _check_lines(col: _Collector, label: str, lines: List[str]) -> None:
+    """The configuration-text rule for every line of a route body (see :mod:`._config_text`).
+
+    Whatever key a line came from, it must stay one line of the route's
+    ``@=jrt`` block: no line break or control character, no trailing backslash
+    (it would join the next line, possibly the block's end), no leading ``@``.
+    """
+    for index, line in enumerate(lines):
+        where = f"route {label!r}, line {index + 1} {short_repr(line)}"
+        try:
+            block_line(where, line)
+        except ConfigTextError as exc:
+            col.problems.append(str(exc))
 
 
 def _check_expressions(col: _Collector, python: str | None) -> str | None:

@@ -38,7 +38,10 @@ options:
   path:
     description:
       - The configuration file that holds the routes. It should sort after the packaged C(02-ce-<batch>.conf)
-        files so its C(JOB_ROUTER_ROUTE_NAMES) wins, and sit in a directory of the CE's C(LOCAL_CONFIG_DIR).
+        files so its C(JOB_ROUTER_ROUTE_NAMES) wins.
+      - It must be a file HTCondor-CE reads: when O(ce_config) exists, a directory that is not in its
+        C(LOCAL_CONFIG_DIR), a name that its effective C(LOCAL_CONFIG_DIR_EXCLUDE_REGEXP) skips, and a path with
+        C($), a control character, surrounding whitespace or a trailing backslash are refused.
     type: path
     default: /etc/condor-ce/config.d/20-osg-htc-routes.conf
   routes:
@@ -267,11 +270,10 @@ conversion_problems:
   elements: str
 """
 
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import check_config_text_in_place
+from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import check_config_text_in_place, includable
 from ansible_collections.osg_htc.site.plugins.module_utils._files import (
     FileError,
     ensure_file,
@@ -282,9 +284,9 @@ from ansible_collections.osg_htc.site.plugins.module_utils._files import (
 )
 from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import (
     RouteError,
-    build_routes,
     convert_old_routes,
     parse_managed_file,
+    render_routes,
 )
 
 NAMES = "JOB_ROUTER_ROUTE_NAMES"
@@ -312,20 +314,27 @@ ROUTE_OPTIONS = dict(
 )
 
 
-def _check_in_place(module, path, text, names):
-    """Load ``text`` with HTCondor's parser where ``path`` sits; return the effective route names or None."""
-    result, where = check_config_text_in_place(text, path, module.params["ce_config"], [NAMES])
+def _check_in_place(module, path, rendered):
+    """Load the routes with HTCondor's parser where ``path`` sits; return the effective route names or None.
+
+    The parser must also read the file on its own back as exactly the routes rendered (nothing more, nothing less).
+    """
+    result, where = check_config_text_in_place(
+        rendered.text, path, module.params["ce_config"], [NAMES], readback=rendered.settings
+    )
     if where.error:
         module.fail_json(msg=f"The CE configuration {where.error}")
+    if where.unread:
+        module.fail_json(msg=f"Not writing {path}: HTCondor-CE would never read it, since {where.unread}")
+    for skipped in where.skipped:
+        module.warn(f"{skipped} was left out of the check of {path}")
     if result.ok is None:
         module.warn(f"{path} was not checked with HTCondor's configuration parser: {result.error}")
         return None
-    if where.note and os.path.isfile(module.params["ce_config"]):
-        module.warn(where.note)
     if result.ok is False:
         module.fail_json(msg=f"HTCondor's configuration parser rejects the routes for {path}: {result.error}")
     effective = (result.values.get(NAMES) or "").replace(",", " ").split()
-    if effective != names:
+    if effective != rendered.names:
         overriding = [f for f in where.after if NAMES in (read_text(f) or "")]
         module.warn(
             f"The CE's effective JOB_ROUTER_ROUTE_NAMES is {' '.join(effective) or '(empty)'}, not the order of "
@@ -391,6 +400,8 @@ def main():
     params = module.params
     path = params["path"]
     result = dict(changed=False, path=path, routes=[], effective_route_names=None)
+    if includable(path):
+        module.fail_json(msg=f"path: HTCondor-CE cannot read {path!r}: {includable(path)}", **result)
 
     converting = params["convert_from"] is not None or params["convert_from_file"] is not None
     if converting:
@@ -413,14 +424,14 @@ def main():
             outcome = remove_file(module, path, backup=params["backup"])
         else:
             try:
-                text, names, warnings = build_routes(routes)
+                rendered = render_routes(routes)
             except RouteError as exc:
                 module.fail_json(msg=f"Invalid routes for {path}:\n{exc}", problems=exc.problems, **result)
-            for warning in warnings:
+            for warning in rendered.warnings:
                 module.warn(warning)
-            result["routes"] = names
-            result["effective_route_names"] = _check_in_place(module, path, text, names)
-            outcome = ensure_file(module, path, text, backup=params["backup"])
+            result["routes"] = rendered.names
+            result["effective_route_names"] = _check_in_place(module, path, rendered)
+            outcome = ensure_file(module, path, rendered.text, backup=params["backup"])
     except FileError as exc:
         module.fail_json(msg=str(exc), **result)
     exit_with_outcome(module, result, outcome)

@@ -24,3 +24,16 @@ def test_renders_what_the_module_writes():
 def test_invalid_routes_raise_a_filter_error_naming_the_route():
     with pytest.raises(AnsibleFilterError, match="route 'X', universe: 'moon' is not a universe"):
         job_routes([{"name": "X", "universe": "moon"}])
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        {"name": "R", "universe": 5, "delete": ["/x\n@jrt\nALLOW_WRITE = *\nJUNK @=jrt\n/"]},
+        {"name": "R", "universe": 5, "copy": {"/^x$/": "y\n@jrt\nALLOW_WRITE = *\nJUNK @=jrt"}},
+        {"name": "R", "universe": 5, "rename": {"/x\r/": "y"}},
+    ],
+)
+def test_a_value_cannot_inject_configuration(route):
+    with pytest.raises(AnsibleFilterError, match="route 'R', line 2"):
+        job_routes([route])

@@ -134,11 +134,12 @@ def test_effective_names_read_in_place_among_ce_files(tmp_path):
     assert result["warnings"] == []
 
 
-def test_warns_when_the_file_is_outside_local_config_dir(tmp_path):
+def test_refuses_a_file_outside_local_config_dir(tmp_path):
     ce = write_ce(tmp_path, {})
     (tmp_path / "elsewhere").mkdir()
     result = run(tmp_path, routes=ROUTES, ce_config=ce, path=str(tmp_path / "elsewhere" / "r.conf"))
-    assert any("HTCondor will not read" in w for w in result["warnings"])
+    assert result["failed"] is True and "would never read it" in result["msg"]
+    assert not (tmp_path / "elsewhere" / "r.conf").exists()
 
 
 def test_warns_when_a_later_file_overrides_the_order(tmp_path):
@@ -151,7 +152,7 @@ def test_warns_when_a_later_file_overrides_the_order(tmp_path):
 def test_config_parser_rejection_fails_before_writing(tmp_path):
     ce = write_ce(tmp_path, {"10-broken.conf": "if true\n"})
     result = run(tmp_path, routes=ROUTES, ce_config=ce)
-    assert result["failed"] is True and "does not load, before any change" in result["msg"]
+    assert result["failed"] is True and "rejects the routes" in result["msg"] and "10-broken.conf" in result["msg"]
     assert not (tmp_path / "config.d" / "20-osg-htc-routes.conf").exists()
 
 
@@ -180,3 +181,47 @@ def test_removing_the_last_route_removes_the_file(tmp_path, confd):
 def test_convert_with_state_absent_is_refused(tmp_path, confd):
     result = run(tmp_path, state="absent", convert_from=OLD)
     assert result["failed"] is True and "state=present only" in result["msg"]
+
+
+INJECTION = "/x\n@jrt\nALLOW_WRITE = *\nJUNK @=jrt\n/"
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"delete": [INJECTION]},
+        {"copy": {INJECTION: "orig_\\0"}},
+        {"copy": {"/^x$/": "y\n@jrt\nALLOW_WRITE = *\nJUNK @=jrt"}},
+        {"rename": {INJECTION: "orig_\\0"}},
+        {"rename": {"/^x$/": "y\rz"}},
+        {"set": {"A": '"x" \\'}},
+        {"commands": ["SET A 1 \\"]},
+        {"requirements": "true\u2028ALLOW_WRITE = *"},
+    ],
+)
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_value_cannot_inject_configuration(tmp_path, confd, edit, check_mode):
+    route = {"name": "R", "universe": "vanilla", **edit}
+    result = run(tmp_path, routes=[route], _ansible_check_mode=check_mode)
+    assert result["failed"] is True and "route 'R'" in result["msg"], result
+    assert not (confd / "20-osg-htc-routes.conf").exists()
+
+
+def test_the_parser_reads_back_exactly_the_routes_rendered(tmp_path, confd):
+    # The second line of defence: were a bad line to slip past the rendering rule,
+    # HTCondor's own parser would find the settings it adds and refuse the file.
+    route = {"name": "R", "universe": "vanilla", "delete": [INJECTION]}
+    with mock.patch("ansible_collections.osg_htc.site.plugins.module_utils._job_routes._check_lines"):
+        result = run(tmp_path, routes=[route])
+    assert result["failed"] is True and "does not read back the intended settings" in result["msg"]
+    assert "ALLOW_WRITE" in result["msg"] and "JUNK" in result["msg"]
+    assert not (confd / "20-osg-htc-routes.conf").exists()
+
+
+@pytest.mark.parametrize("name", [".20-routes.conf", "20-routes.conf~", "20-routes.conf.rpmnew", "20-$(X).conf"])
+def test_file_names_the_ce_would_not_read_are_refused(tmp_path, name):
+    ce = write_ce(tmp_path, {})
+    path = Path(ce).parent / "config.d" / name
+    result = run(tmp_path, routes=ROUTES, ce_config=ce, path=str(path))
+    assert result["failed"] is True and ("would never read it" in result["msg"] or "cannot read" in result["msg"])
+    assert not path.exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.osg_htc.site.plugins.module_utils._classad import short_repr
 from ansible_collections.osg_htc.site.plugins.module_utils._route_match import (
     ROUTED_JOB_MAX_TIME,
     MatchError,
@@ -33,8 +34,13 @@ description:
 options:
   _input:
     description:
-      - The jobs, each a mapping with a unique C(name) and its C(ad), a mapping of attribute to literal value
-        or ClassAd text (C([ Owner = "x"; ]) or one C(Attr = value) per line).
+      - The jobs, each a mapping with a unique C(name), its C(ad), a mapping of attribute to literal value
+        or ClassAd text (C([ Owner = "x"; ]) or one C(Attr = value) per line), and optionally C(expect), the route
+        the job must take or V(null), as in O(expect).
+      - The items of the C(htcondor_ce) role's C(htcondor_ce_route_tests) have this shape and can be given as
+        they are.
+      - The rules for names, values and numbers are those of the module's
+        O(osg_htc.site.ce_route_match#module:jobs) option.
     type: list
     elements: dict
     required: true
@@ -49,10 +55,14 @@ options:
       P(osg_htc.site.job_routes#filter) filter.
     type: path
   expect:
-    description: Job name to the route it must take, or to V(null) for a job that no route may take.
+    description:
+      - Job name to the route it must take, or to V(null) for a job that no route may take.
+      - A job may also carry its own C(expect) in O(_input); naming it here too with another route is an error.
     type: dict
   routed_job_max_time:
-    description: The CE's C(ROUTED_JOB_MAX_TIME) in minutes, the wall time when neither job nor route gives one.
+    description:
+      - The CE's C(ROUTED_JOB_MAX_TIME) in minutes, the wall time when neither job nor route gives one.
+      - A whole number from V(1) to V(153722867280912930).
     type: int
     default: 4320
 seealso:
@@ -95,11 +105,18 @@ def ce_route_match(jobs, routes=None, routes_file=None, expect=None, routed_job_
     """Match ``jobs`` to ``routes`` (or the routes of ``routes_file``); see DOCUMENTATION."""
     text = None
     if routes_file is not None:
+        if not isinstance(routes_file, str) or "\x00" in routes_file:
+            raise AnsibleFilterError(f"ce_route_match: routes_file {short_repr(routes_file)} is not a path")
         try:
             with open(routes_file, encoding="utf-8") as handle:
                 text = handle.read()
         except OSError as exc:
             raise AnsibleFilterError(f"ce_route_match: cannot read routes_file {routes_file}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise AnsibleFilterError(
+                f"ce_route_match: cannot read routes_file {routes_file}: not valid UTF-8 "
+                f"({exc.reason} at byte {exc.start})"
+            ) from None
     try:
         result = route_match(
             jobs,

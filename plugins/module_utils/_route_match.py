@@ -22,10 +22,11 @@ All jobs against all routes are evaluated by ``classad2`` in one child process
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
-from ansible_collections.osg_htc.site.plugins.module_utils._classad import is_attribute_name, short_repr
+from ansible_collections.osg_htc.site.plugins.module_utils._classad import is_attribute_name, short_repr, type_name
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import (
     NO_CLASSAD_PARSER,
     run_classad_script,
@@ -51,6 +52,24 @@ UNROUTED = "(unrouted)"
 _VARIABLE_NAMES = {name.lower(): name for name in VARIABLES}
 # Job attributes the CE's post-route transforms read.
 JOB_ATTRIBUTES = ("queue", "xcount", "RequestCpus", "maxMemory", "maxWallTime", "BatchRuntime")
+# ClassAd integers are 64-bit: the range of a number in a job ad given as a mapping.
+CLASSAD_INT_MIN, CLASSAD_INT_MAX = -(2**63), 2**63 - 1
+# The numbers the CE's transforms compute with are whole counts, megabytes, minutes or seconds: 0 or
+# more, and small enough that BatchRuntime (60 x minutes, in seconds) is still a ClassAd integer.
+MAX_MINUTES = CLASSAD_INT_MAX // 60
+LIMITS = {
+    "xcount": CLASSAD_INT_MAX,
+    "RequestCpus": CLASSAD_INT_MAX,
+    "maxMemory": CLASSAD_INT_MAX,
+    "maxWallTime": MAX_MINUTES,
+    "BatchRuntime": CLASSAD_INT_MAX,
+    "default_xcount": CLASSAD_INT_MAX,
+    "default_maxMemory": CLASSAD_INT_MAX,
+    "default_maxWallTime": MAX_MINUTES,
+}
+# How deep lists and mappings may nest in a job ad given as a mapping.
+MAX_DEPTH = 32
+JOB_KEYS = ("name", "ad", "expect")
 
 
 class MatchError(Exception):
@@ -154,43 +173,48 @@ def _expand(route: str, text: str, macros: Mapping[str, str], problems: List[str
 
 
 def normalize_jobs(jobs: Any) -> List[Dict[str, Any]]:
-    """``[{name, ad}]`` -> ``[{name, kind, ad}]`` with kind ``dict``, ``new`` (``[ ... ]``) or ``long`` text."""
+    """``[{name, ad[, expect]}]`` -> ``[{name, kind, ad[, expect, where]}]``.
+
+    ``kind`` is ``dict``, ``new`` (``[ ... ]``) or ``long`` text. A job's own ``expect`` (the shape
+    of the htcondor_ce role's ``htcondor_ce_route_tests`` items) is kept with ``where`` naming the
+    item, for :func:`normalize_expect`.
+    """
     if not isinstance(jobs, list) or not jobs:
-        raise MatchError([f"jobs must be a non-empty list of {{name, ad}}, not {short_repr(jobs)}"])
+        raise MatchError([f"jobs must be a non-empty list of {{name, ad}}, not {_shown_input(jobs)}"])
     problems: List[str] = []
     out: List[Dict[str, Any]] = []
     seen: Dict[str, int] = {}
     for index, job in enumerate(jobs):
         where = f"jobs[{index}]"
         if not isinstance(job, Mapping):
-            problems.append(f"{where}: {short_repr(job)} is not a mapping {{name, ad}}")
+            problems.append(f"{where}: {_shown_input(job)} is not a mapping {{name, ad}}")
             continue
-        unknown = sorted(str(key) for key in job if key not in ("name", "ad"))
+        unknown = sorted(short_repr(str(key), 40) for key in job if key not in JOB_KEYS)
         if unknown:
-            problems.append(f"{where}: unknown keys {unknown}; a job has only name and ad")
+            problems.append(f"{where}: unknown keys {', '.join(unknown)}; a job has name, ad and optionally expect")
         name = job.get("name")
         if not isinstance(name, str) or not name.strip():
-            problems.append(f"{where}: name {short_repr(name)} is missing or empty; give every job a unique name")
+            problems.append(f"{where}: name {_shown_input(name)} is missing or empty; give every job a unique name")
             continue
         if name in seen:
-            problems.append(f"{where}: name {name!r} is also the name of jobs[{seen[name]}]; job names must be unique")
+            problems.append(
+                f"{where}: name {short_repr(name)} is also the name of jobs[{seen[name]}]; job names must be unique"
+            )
             continue
         seen[name] = index
-        out.append(_normalize_ad(where, name, job.get("ad"), problems))
+        normalized = _normalize_ad(where, name, job.get("ad"), problems)
+        if "expect" in job:
+            normalized.update(expect=job["expect"], where=f"{where} ({short_repr(name)}), expect")
+        out.append(normalized)
     if problems:
         raise MatchError(problems)
     return out
 
 
 def _normalize_ad(where: str, name: str, ad: Any, problems: List[str]) -> Dict[str, Any]:
-    where = f"{where} ({name!r}), ad"
+    where = f"{where} ({short_repr(name)}), ad"
     if isinstance(ad, Mapping):
-        bad = [str(key) for key in ad if not is_attribute_name(key)]
-        if bad:
-            problems.append(
-                f"{where}: {', '.join(map(repr, bad))} not ClassAd attribute names "
-                "([A-Za-z_][A-Za-z0-9_]*, not a reserved word)"
-            )
+        _check_mapping(where, ad, 1, problems)
         return {"name": name, "kind": "dict", "ad": dict(ad)}
     if isinstance(ad, str) and ad.strip():
         text = ad.strip()
@@ -205,33 +229,126 @@ def _normalize_ad(where: str, name: str, ad: Any, problems: List[str]) -> Dict[s
             return {"name": name, "kind": "new", "ad": text}
         return {"name": name, "kind": "long", "ad": text}
     problems.append(
-        f"{where}: {short_repr(ad)} is not a job ad; give a mapping of attributes or ClassAd text "
+        f"{where}: {_shown_input(ad)} is not a job ad; give a mapping of attributes or ClassAd text "
         "('[ Owner = \"x\"; ]' or one 'Attr = value' per line, as condor_q -l prints it)"
     )
     return {"name": name, "kind": "dict", "ad": {}}
 
 
-def normalize_expect(expect: Any, job_names: Sequence[str], route_names: Sequence[str]) -> Dict[str, str | None]:
-    """Check ``{job name: route name or None}`` against the jobs and routes; return it with canonical route names."""
+def _check_mapping(where: str, ad: Mapping, depth: int, problems: List[str]) -> None:
+    """Attribute names and values of a job ad (or a nested ad) given as a mapping."""
+    bad = [short_repr(str(key), 40) for key in ad if not is_attribute_name(key)]
+    if bad:
+        problems.append(
+            f"{where}: {', '.join(bad)} not ClassAd attribute names ([A-Za-z_][A-Za-z0-9_]*, not a reserved word)"
+        )
+    folded: Dict[str, str] = {}
+    for key, value in ad.items():
+        if not is_attribute_name(key):
+            continue
+        if key.lower() in folded:
+            problems.append(
+                f"{where}: {key!r} and {folded[key.lower()]!r} name one attribute (ClassAd names ignore case)"
+            )
+        folded[key.lower()] = key
+        _check_value(f"{where}.{key}", value, depth, problems)
+
+
+def _check_value(where: str, value: Any, depth: int, problems: List[str]) -> None:
+    """A literal value: a string, boolean, null, finite number in ClassAd's range, or a list or mapping of them."""
+    if isinstance(value, (str, bool)) or value is None:
+        return
+    if isinstance(value, int):
+        if not CLASSAD_INT_MIN <= value <= CLASSAD_INT_MAX:
+            problems.append(
+                f"{where}: {_shown_number(value)} is outside the range of a ClassAd integer "
+                f"({CLASSAD_INT_MIN} to {CLASSAD_INT_MAX})"
+            )
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            problems.append(f"{where}: {value!r} is not a finite number; ClassAd numbers are finite")
+        return
+    if isinstance(value, (list, tuple, Mapping)):
+        if depth >= MAX_DEPTH:
+            problems.append(f"{where}: lists and mappings nest more than {MAX_DEPTH} levels deep")
+        elif isinstance(value, Mapping):
+            _check_mapping(where, value, depth + 1, problems)
+        else:
+            for index, item in enumerate(value):
+                _check_value(f"{where}[{index}]", item, depth + 1, problems)
+        return
+    problems.append(
+        f"{where}: a {type_name(value)} is not a ClassAd value; use a string, number, boolean, null, list or mapping"
+    )
+
+
+def _shown_number(value: Any) -> str:
+    """A number for a message; an integer too long to print is described by its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * math.log10(2))} digits"
+    return repr(value)
+
+
+def _shown_input(value: Any) -> str:
+    """``short_repr`` of any input, also one whose repr is too big or broken to print."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _shown_number(value)
+    try:
+        return short_repr(value)
+    except (ValueError, RecursionError):  # ints too long to print, or lists nested past the stack
+        return f"a {type_name(value)}"
+
+
+def normalize_expect(
+    expect: Any,
+    job_names: Sequence[str],
+    route_names: Sequence[str],
+    jobs: Sequence[Mapping[str, Any]] = (),
+) -> Dict[str, str | None]:
+    """Check ``{job name: route name or None}`` against the jobs and routes; return it with canonical route names.
+
+    The ``expect`` of each of ``jobs`` (normalized jobs that carry one) joins the mapping; a job
+    given two different routes is refused.
+    """
     if expect is None:
-        return {}
+        expect = {}
     if not isinstance(expect, Mapping):
-        raise MatchError([f"expect must be a mapping of job name to route name (or null), not {short_repr(expect)}"])
+        raise MatchError([f"expect must be a mapping of job name to route name (or null), not {_shown_input(expect)}"])
     routes = {name.lower(): name for name in route_names}
     problems: List[str] = []
     out: Dict[str, str | None] = {}
+
+    def route_of(where: str, route: Any) -> Tuple[bool, str | None]:
+        if route is None:
+            return True, None
+        if isinstance(route, str) and route.lower() in routes:
+            return True, routes[route.lower()]
+        problems.append(
+            f"{where}: {_shown_input(route)} is not a route; use one of {', '.join(route_names)} "
+            "or null for a job that no route may take"
+        )
+        return False, None
+
     for job, route in expect.items():
         if job not in job_names:
-            problems.append(f"expect: {job!r} is not the name of a job; jobs are {', '.join(job_names)}")
-        elif route is None:
-            out[job] = None
-        elif isinstance(route, str) and route.lower() in routes:
-            out[job] = routes[route.lower()]
-        else:
+            problems.append(f"expect: {_shown_input(job)} is not the name of a job; jobs are {', '.join(job_names)}")
+            continue
+        valid, canonical = route_of(f"expect[{short_repr(job)}]", route)
+        if valid:
+            out[job] = canonical
+    for job in jobs:
+        if "expect" not in job:
+            continue
+        valid, canonical = route_of(job["where"], job["expect"])
+        if not valid:
+            continue
+        if job["name"] in expect and job["name"] in out and out[job["name"]] != canonical:
             problems.append(
-                f"expect[{job!r}]: {short_repr(route)} is not a route; use one of {', '.join(route_names)} "
-                "or null for a job that no route may take"
+                f"{job['where']}: {_shown_input(job['expect'])} differs from expect[{short_repr(job['name'])}] "
+                f"{_shown_input(expect[job['name']])}; give the route once"
             )
+        out[job["name"]] = canonical
     if problems:
         raise MatchError(problems)
     return out
@@ -241,115 +358,147 @@ def normalize_expect(expect: Any, job_names: Sequence[str], route_names: Sequenc
 
 # Parses each route's expressions and each job once, then walks the routes in order per job. A job
 # is built twice (scope and target) since classad2 does not resolve MY and TARGET in one ad object.
+# Every failure is caught where it happens and reported as data naming the route or job (a
+# RecursionError or MemoryError included); anything else is reported as "fatal", so the parent never
+# has to read a traceback.
 _MATCH_SCRIPT = r"""
 import json, sys
-try:
-    import classad2
-except ImportError as err:
-    sys.stderr.write("%s\n" % err)
-    sys.exit(3)
 
-data = json.load(sys.stdin)
-errors = []
+def cut(text, limit=200):
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "..."
 
-def parse(text):
-    tree = classad2.ExprTree(text)
-    classad2.ExprTree("(" + text + ")")  # rejects text after the end of the expression
-    return tree
+def reason(err):
+    return cut(str(err) or type(err).__name__)
 
-def plain(value):
-    if isinstance(value, classad2.Value):
-        return {"special": value.name.lower()}
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return value
-    return {"special": "other", "text": str(value)}
-
-def truth(value):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, classad2.Value):
-        return value != 0
-    return False
-
-routes = []
-for index, route in enumerate(data["routes"]):
-    parsed = {"requirements": None, "grid_resource": None, "variables": {}}
-    for key in ("requirements", "grid_resource"):
-        if route[key] is not None:
-            try:
-                parsed[key] = parse(route[key])
-            except Exception as err:
-                errors.append(["route", index, key, route[key], str(err) or type(err).__name__])
-    for key, text in route["variables"].items():
-        if key == "default_queue":
-            continue
-        try:
-            parsed["variables"][key] = parse(text)
-        except Exception as err:
-            errors.append(["route", index, key, text, str(err) or type(err).__name__])
-    routes.append(parsed)
-
-def build(job):
-    if job["kind"] == "dict":
-        return classad2.ClassAd(job["ad"])
-    if job["kind"] == "new":
-        return classad2.ClassAd(job["ad"])
-    ad = classad2.ClassAd()
-    for number, line in enumerate(job["ad"].splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, sep, text = line.partition("=")
-        name = name.strip()
-        if not sep or not name.replace("_", "a").isalnum() or name[0].isdigit():
-            raise ValueError("line %d %r is not 'Attr = value'" % (number, line))
-        try:
-            ad[name] = parse(text.strip())
-        except Exception as err:
-            raise ValueError("line %d %r: %s" % (number, line, str(err) or type(err).__name__))
-    return ad
-
-def rename_tokens(ad):
-    for key in list(ad.keys()):
-        if key.lower().startswith("authtoken"):
-            ad["orig_" + key] = ad.lookup(key)
-            del ad[key]
-    return ad
-
-jobs = []
-for index, job in enumerate(data["jobs"]):
+def main():
     try:
-        jobs.append((rename_tokens(build(job)), rename_tokens(build(job))))
-    except Exception as err:
-        text = job["ad"] if job["kind"] != "dict" else None
-        errors.append(["job", index, "ad", text, str(err) or type(err).__name__])
-if errors:
-    json.dump({"errors": errors}, sys.stdout)
-    sys.exit(0)
+        import classad2
+    except ImportError as err:
+        sys.stderr.write("%s\n" % err)
+        sys.exit(3)
 
-def evaluate(tree, scope, target):
-    return plain(tree.eval(scope, target))
+    try:
+        data = json.load(sys.stdin)
+    except (ValueError, RecursionError, MemoryError) as err:
+        return {"fatal": "cannot read the jobs and routes: %s" % reason(err)}
+    errors = []
 
-results = []
-for (scope, target), expected in zip(jobs, data["expected"]):
-    matched = None
-    for index, route in enumerate(routes):
-        if route["requirements"] is None or truth(route["requirements"].eval(scope, target)):
-            matched = index
-            break
-    result = {"route": matched, "attributes": {}, "variables": {}, "grid_resource": None, "expected_value": None}
-    for name in data["attributes"]:
-        result["attributes"][name] = evaluate(classad2.ExprTree(name), scope, target)
-    if matched is not None:
-        route = routes[matched]
-        if route["grid_resource"] is not None:
-            result["grid_resource"] = evaluate(route["grid_resource"], scope, target)
-        for key, tree in route["variables"].items():
-            result["variables"][key] = evaluate(tree, scope, target)
-    if expected is not None and expected != matched and routes[expected]["requirements"] is not None:
-        result["expected_value"] = evaluate(routes[expected]["requirements"], scope, target)
-    results.append(result)
-json.dump({"results": results}, sys.stdout)
+    def parse(text):
+        tree = classad2.ExprTree(text)
+        classad2.ExprTree("(" + text + ")")  # rejects text after the end of the expression
+        return tree
+
+    def plain(value):
+        if isinstance(value, classad2.Value):
+            return {"special": value.name.lower()}
+        if isinstance(value, (bool, int, float, str)) or value is None:
+            return value
+        return {"special": "other", "text": cut(value, 1000)}
+
+    def truth(value):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, classad2.Value):
+            return value != 0
+        return False
+
+    routes = []
+    for index, route in enumerate(data["routes"]):
+        parsed = {"requirements": None, "grid_resource": None, "variables": {}}
+        for key in ("requirements", "grid_resource"):
+            if route[key] is not None:
+                try:
+                    parsed[key] = parse(route[key])
+                except Exception as err:
+                    errors.append(["route", index, key, route[key], reason(err)])
+        for key, text in route["variables"].items():
+            if key == "default_queue":
+                continue
+            try:
+                parsed["variables"][key] = parse(text)
+            except Exception as err:
+                errors.append(["route", index, key, text, reason(err)])
+        routes.append(parsed)
+
+    def build(job):
+        if job["kind"] in ("dict", "new"):
+            return classad2.ClassAd(job["ad"])
+        ad = classad2.ClassAd()
+        for number, line in enumerate(job["ad"].splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            name, sep, text = line.partition("=")
+            name = name.strip()
+            if not sep or not name.replace("_", "a").isalnum() or not name.isascii() or name[0].isdigit():
+                raise ValueError("line %d %r is not 'Attr = value'" % (number, cut(line, 60)))
+            try:
+                ad[name] = parse(text.strip())
+            except Exception as err:
+                raise ValueError("line %d %r: %s" % (number, cut(line, 60), reason(err)))
+        return ad
+
+    def rename_tokens(ad):
+        for key in list(ad.keys()):
+            if key.lower().startswith("authtoken"):
+                ad["orig_" + key] = ad.lookup(key)
+                del ad[key]
+        return ad
+
+    jobs = []
+    for index, job in enumerate(data["jobs"]):
+        try:
+            jobs.append((rename_tokens(build(job)), rename_tokens(build(job))))
+        except Exception as err:
+            text = job["ad"] if job["kind"] != "dict" else None
+            errors.append(["job", index, "ad", text, reason(err)])
+    if errors:
+        return {"errors": errors}
+
+    def evaluate(tree, scope, target):
+        return plain(tree.eval(scope, target))
+
+    results = []
+    for job_index, ((scope, target), expected) in enumerate(zip(jobs, data["expected"])):
+        where = ["requirements", None]
+        try:
+            matched = None
+            for index, route in enumerate(routes):
+                where[1] = index
+                if route["requirements"] is None or truth(route["requirements"].eval(scope, target)):
+                    matched = index
+                    break
+            result = {"route": matched, "attributes": {}, "variables": {}}
+            result.update(grid_resource=None, expected_value=None)
+            where[:] = ["attributes", None]
+            for name in data["attributes"]:
+                result["attributes"][name] = evaluate(classad2.ExprTree(name), scope, target)
+            if matched is not None:
+                route = routes[matched]
+                where[:] = ["grid_resource", matched]
+                if route["grid_resource"] is not None:
+                    result["grid_resource"] = evaluate(route["grid_resource"], scope, target)
+                for key, tree in route["variables"].items():
+                    where[:] = [key, matched]
+                    result["variables"][key] = evaluate(tree, scope, target)
+            if expected is not None and expected != matched and routes[expected]["requirements"] is not None:
+                where[:] = ["requirements", expected]
+                result["expected_value"] = evaluate(routes[expected]["requirements"], scope, target)
+            results.append(result)
+        except Exception as err:
+            errors.append(["eval", job_index, where[0], where[1], reason(err)])
+    if errors:
+        return {"errors": errors}
+    return {"results": results}
+
+try:
+    out = json.dumps(main())
+except SystemExit:
+    raise
+except BaseException as err:
+    out = json.dumps({"fatal": "%s: %s" % (type(err).__name__, cut(err))})
+sys.stdout.write(out)
 """
 
 
@@ -380,7 +529,7 @@ def match_routes(
     """Match normalized ``jobs`` against route facts; return ``{matches, unrouted, mismatches}``.
 
     ``mismatches`` lists the jobs whose route differs from ``expect`` (empty without ``expect``).
-    Raises MatchError for a bad expression or job ad, RuntimeError when the child fails.
+    Raises MatchError for a bad expression, job ad or number, and when the child fails or times out.
     """
     expect = dict(expect or {})
     index = {route["name"]: i for i, route in enumerate(routes)}
@@ -393,11 +542,27 @@ def match_routes(
         "expected": [index.get(expect[job["name"]]) if expect.get(job["name"]) else None for job in jobs],
         "attributes": list(JOB_ATTRIBUTES),
     }
-    out = run_classad_script(_MATCH_SCRIPT, payload, "route matching", python=python, timeout=timeout)
+    what = f"matching {len(jobs)} job(s) against {len(routes)} route(s) with classad2"
+    try:
+        out = run_classad_script(_MATCH_SCRIPT, payload, what, python=python, timeout=timeout)
+    except RuntimeError as exc:  # a RecursionError here too
+        raise MatchError([_child_failure(what, exc)]) from None
+    except (TypeError, ValueError) as exc:  # output that is not JSON
+        raise MatchError([f"{what} gave no readable answer: {_cut(str(exc))}"]) from None
     if out is None:
         raise MatchError([NO_CLASSAD_PARSER])
+    if not isinstance(out, dict) or not ("errors" in out or "fatal" in out or "results" in out):
+        raise MatchError([f"{what} gave no readable answer: {_shown_input(out)}"])
+    if "fatal" in out:
+        raise MatchError([f"{what} failed: {out['fatal']}"])
     if "errors" in out:
         raise MatchError([_error_text(error, routes, jobs) for error in out["errors"]])
+    problems = []
+    for job, result in zip(jobs, out["results"]):
+        route = routes[result["route"]] if result["route"] is not None else None
+        problems += _range_problems(job["name"], route, result)
+    if problems:
+        raise MatchError(problems)
     matches, unrouted, mismatches = [], [], []
     for job, result in zip(jobs, out["results"]):
         route = routes[result["route"]] if result["route"] is not None else None
@@ -410,14 +575,72 @@ def match_routes(
     return {"matches": matches, "unrouted": unrouted, "mismatches": mismatches}
 
 
+def _child_failure(what: str, exc: Exception) -> str:
+    """A failed or timed-out child as one line: its exit or signal and the last line it wrote, no traceback."""
+    text = str(exc)
+    if isinstance(exc, RecursionError):
+        return f"{what} failed: the jobs or routes nest too deeply to be passed on ({text})"
+    head, _sep, rest = text.partition("): ")
+    lines = [line.strip() for line in rest.splitlines() if line.strip()]
+    if not _sep:  # a time-out, or a message without the child's output
+        return text
+    code = head.rpartition("(exit ")[2]
+    status = f"killed by signal {code[1:]}" if code.startswith("-") else f"exit {code}"
+    last = f": {_cut(lines[-1])}" if lines else ""
+    return f"{what} failed ({status}){last}"
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+_WHAT = {"requirements": "REQUIREMENTS", "grid_resource": "GridResource"}
+
+
 def _error_text(error: list, routes: List[Dict[str, Any]], jobs: List[Dict[str, Any]]) -> str:
     kind, index, key, text, message = error
     if kind == "route":
-        what = {"requirements": "REQUIREMENTS", "grid_resource": "GridResource"}.get(key, key)
+        what = _WHAT.get(key, key)
         shown = short_repr(text, 80)
-        return f"route {routes[index]['name']!r}, {what}: {shown} is not a valid ClassAd expression: {message}"
+        return (
+            f"route {short_repr(routes[index]['name'])}, {what}: {shown} is not a valid ClassAd expression: {message}"
+        )
+    job = short_repr(jobs[index]["name"])
+    if kind == "eval":
+        # key names what was evaluated; text is the index of its route, or None for the job's own attributes.
+        if text is None:
+            return f"job {job}: its attributes cannot be evaluated: {message}"
+        route = short_repr(routes[text]["name"])
+        return f"job {job}: {_WHAT.get(key, key)} of route {route} cannot be evaluated: {message}"
     shown = f" {short_repr(text, 60)}" if text is not None else ""
-    return f"job {jobs[index]['name']!r}: the ad{shown} is not a valid ClassAd: {message}"
+    return f"job {job}: the ad{shown} is not a valid ClassAd: {message}"
+
+
+_UNITS = {
+    "xcount": " cores",
+    "RequestCpus": " cores",
+    "maxMemory": " MB",
+    "maxWallTime": " minutes, so that BatchRuntime (60 times it, in seconds) is a ClassAd integer",
+    "BatchRuntime": " seconds",
+}
+
+
+def _range_problems(job: str, route: Dict[str, Any] | None, result: Dict[str, Any]) -> List[str]:
+    """The numbers the CE's transforms would compute with that are not finite or not in LIMITS."""
+    values = [(f"job {short_repr(job)}: {name}", name, result["attributes"].get(name)) for name in JOB_ATTRIBUTES]
+    if route is not None:
+        values += [
+            (f"job {short_repr(job)}, route {short_repr(route['name'])}: {name}", name, value)
+            for name, value in result["variables"].items()
+        ]
+    problems = []
+    for where, name, value in values:
+        if name not in LIMITS or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if not (math.isfinite(value) and 0 <= value <= LIMITS[name]):
+            unit = _UNITS.get(name.replace("default_", ""), "")
+            problems.append(f"{where} is {_shown_number(value)}, not a number from 0 to {LIMITS[name]}{unit}")
+    return problems
 
 
 def _match(name: str, route: Dict[str, Any] | None, result: Dict[str, Any], max_time: int) -> Dict[str, Any]:
@@ -534,13 +757,22 @@ def route_match(
     problems = []
     if (routes is None) == (routes_text is None):
         problems.append("give the routes either as routes (structured) or as routes_file, not both and not neither")
-    if isinstance(routed_job_max_time, bool) or not isinstance(routed_job_max_time, int) or routed_job_max_time < 1:
-        problems.append(f"routed_job_max_time {short_repr(routed_job_max_time)} is not a positive number of minutes")
+    if (
+        isinstance(routed_job_max_time, bool)
+        or not isinstance(routed_job_max_time, int)
+        or not 1 <= routed_job_max_time <= MAX_MINUTES
+    ):
+        problems.append(
+            f"routed_job_max_time {_shown_input(routed_job_max_time)} is not a whole number of minutes "
+            f"from 1 to {MAX_MINUTES}"
+        )
     if problems:
         raise MatchError(problems)
     facts = routes_from_config(routes) if routes is not None else routes_from_text(routes_text, routes_source)
     normalized = normalize_jobs(jobs)
-    wanted = normalize_expect(expect, [job["name"] for job in normalized], [route["name"] for route in facts])
+    wanted = normalize_expect(
+        expect, [job["name"] for job in normalized], [route["name"] for route in facts], jobs=normalized
+    )
     result = match_routes(facts, normalized, wanted, routed_job_max_time, python=python)
     result["routes"] = [route["name"] for route in facts]
     return result

@@ -29,7 +29,9 @@ description:
   - With O(expect), a job routed otherwise than expected fails the task with a table of job, expected route,
     actual route and the deciding expression.
   - All jobs are matched against all routes in one child process; the HTCondor Python bindings
-    (C(python3-condor), or the C(htcondor) wheel) must be importable by the module's Python.
+    (C(python3-condor), or the C(htcondor) wheel) must be importable by the module's Python. A job or route the
+    ClassAd engine cannot parse or evaluate (for example an expression nested too deeply) fails the task naming
+    it; the child process may take at most 300 seconds.
   - The worked example and the rules are in docs/route-matching.md in the collection.
 extends_documentation_fragment:
   - osg_htc.site._attributes
@@ -50,14 +52,25 @@ options:
     type: path
   jobs:
     description:
-      - The jobs to route, each a mapping with a unique C(name) (used in the results and in O(expect)) and its C(ad).
+      - The jobs to route, each a mapping with a unique C(name) (used in the results and in O(expect)), its C(ad),
+        and optionally C(expect), the route the job must take (or V(null) for a job no route may take), as in
+        O(expect). These are the items of the C(htcondor_ce) role's C(htcondor_ce_route_tests), which can be
+        passed on as they are.
       - C(ad) is the job ClassAd as it arrives at the CE. Either a mapping of attribute to value (values are literal
         values, so V(usatlas1) is the string C("usatlas1")), or ClassAd text, in the new form
         C([ Owner = "usatlas1"; queue = "prod" ]) or as one C(Attr = value) per line as C(condor_ce_q -l) prints it.
         In text, values are ClassAd expressions.
+      - In a mapping, names are ClassAd attribute names, each once whatever its case; values are strings,
+        booleans, V(null), lists or mappings nested at most 32 levels, and numbers that are finite and, for
+        integers, within ClassAd's 64-bit range (-2^63 to 2^63-1).
       - Typical pilot attributes are C(Owner), C(queue), C(xcount), C(maxMemory), C(maxWallTime), C(RequestCpus),
         C(AuthTokenIssuer) and C(AuthTokenSubject) (renamed C(orig_AuthToken*) before matching).
-      - A job without a name, two jobs with one name and an ad that does not parse fail the task, naming the job.
+      - The numbers the CE's transforms compute with, C(xcount), C(RequestCpus), C(maxMemory), C(BatchRuntime)
+        and the route's C(default_xcount) and C(default_maxMemory), must evaluate to finite numbers from 0 to
+        2^63-1; C(maxWallTime) and C(default_maxWallTime) (minutes) from 0 to 153722867280912930, so that
+        C(BatchRuntime), 60 times that in seconds, is a ClassAd integer.
+      - A job without a name, two jobs with one name, an ad that does not parse and a number out of its range fail
+        the task, naming the job and the attribute.
     type: list
     elements: dict
     required: true
@@ -65,11 +78,13 @@ options:
     description:
       - The route each job must take, a mapping of job name to route name, or to V(null) for a job that no route
         may take. Jobs not named are not checked. A job routed otherwise fails the task, listing every such job.
+      - A job may also carry its own C(expect) in O(jobs); naming it here too with another route fails the task.
     type: dict
   routed_job_max_time:
     description:
       - The CE's C(ROUTED_JOB_MAX_TIME) in minutes, the wall time of a job when neither the job nor the route gives
         one. The default is the value of the C(htcondor-ce) package's C(/etc/condor-ce/config.d/01-ce-router.conf).
+      - A whole number from V(1) to V(153722867280912930).
     type: int
     default: 4320
 notes:

@@ -74,3 +74,61 @@ def test_policy_that_does_not_hold_fails_with_the_table(tmp_path):
     assert "1 job(s) not routed as expected:" in run.stdout
     # ATLAS comes first and was false for the OSPool pilot: its REQUIREMENTS decided.
     assert "ospool_pilot | ATLAS          | OSPool       | ATLAS: REQUIREMENTS regexp(" in run.stdout
+
+
+ROLE_ITEMS_PLAYBOOK = """
+- name: Route the htcondor_ce role's test items as they are
+  hosts: localhost
+  gather_facts: false
+  vars:
+    routes:
+      - name: ATLAS
+        grid_resource: {batch: slurm}
+        requirements: 'regexp("^usatlas", Owner)'
+      - name: OSPool
+        grid_resource: {batch: slurm}
+        requirements: 'orig_AuthTokenIssuer == "https://scitokens.org/osg-connect"'
+    # The shape of htcondor_ce_route_tests: name, ad and the route each job must take.
+    htcondor_ce_route_tests:
+      - name: atlas_pilot
+        ad: {Owner: usatlas1}
+        expect: ATLAS
+      - name: ospool_pilot
+        ad: '[ Owner = "osg"; AuthTokenIssuer = "https://scitokens.org/osg-connect" ]'
+        expect: OSPool
+      - name: stranger
+        ad: {Owner: someone}
+        expect: null
+    # The same tests split into jobs and an expect mapping, as the role has passed them.
+    split_jobs: "{{ htcondor_ce_route_tests | map('dict2items') | map('rejectattr', 'key', 'eq', 'expect')
+      | map('items2dict') | list }}"
+    split_expect: "{{ dict(htcondor_ce_route_tests | map(attribute='name')
+      | zip(htcondor_ce_route_tests | map(attribute='expect'))) }}"
+  tasks:
+    - name: The module takes the items as they are
+      osg_htc.site.ce_route_match:
+        routes: "{{ routes }}"
+        jobs: "{{ htcondor_ce_route_tests }}"
+      register: as_they_are
+
+    - name: The module takes them split
+      osg_htc.site.ce_route_match:
+        routes: "{{ routes }}"
+        jobs: "{{ split_jobs }}"
+        expect: "{{ split_expect }}"
+      register: split
+
+    - name: Items, split items and the filter all say the same
+      ansible.builtin.assert:
+        that:
+          - as_they_are.matches == split.matches
+          - as_they_are.unrouted == ['stranger']
+          - (htcondor_ce_route_tests | osg_htc.site.ce_route_match(routes=routes)).matches == split.matches
+          - (split_jobs | osg_htc.site.ce_route_match(routes=routes, expect=split_expect)).matches == split.matches
+"""
+
+
+def test_role_route_test_items_pass_through_module_and_filter(tmp_path):
+    book = tmp_path / "role_items.yml"
+    book.write_text(ROLE_ITEMS_PLAYBOOK)
+    assert recap(run_playbook(book)) == (3, 0, 0)

@@ -66,3 +66,45 @@ def test_bad_input_raises_naming_it():
         ce_route_match(JOBS)
     with pytest.raises(AnsibleFilterError, match="route 'X', REQUIREMENTS: '1 \\+' is not a valid ClassAd"):
         ce_route_match(JOBS, routes=[{"name": "X", "grid_resource": "batch slurm", "requirements": "1 +"}])
+
+
+# The items of the htcondor_ce role's htcondor_ce_route_tests (docs/variables.md): name, ad, expect.
+ROLE_TESTS = [
+    {"name": "atlas", "ad": {"Owner": "usatlas4", "queue": "prod"}, "expect": "ATLAS"},
+    {"name": "prod", "ad": '[ Owner = "osg"; queue = "prod" ]', "expect": "prod"},
+    {"name": "other", "ad": 'Owner = "osg"\n', "expect": None},
+]
+
+
+def test_role_route_tests_pass_through_unchanged_in_meaning():
+    # What the role did before it could pass its items on: strip expect, and give it as a mapping.
+    jobs = [{key: value for key, value in item.items() if key != "expect"} for item in ROLE_TESTS]
+    expect = {item["name"]: item["expect"] for item in ROLE_TESTS}
+    assert ce_route_match(ROLE_TESTS, routes=ROUTES) == ce_route_match(jobs, routes=ROUTES, expect=expect)
+
+
+def test_role_route_test_taking_another_route_raises_the_table():
+    wrong = [dict(item, expect="ATLAS") if item["name"] == "prod" else item for item in ROLE_TESTS]
+    with pytest.raises(AnsibleFilterError) as failed:
+        ce_route_match(wrong, routes=ROUTES)
+    assert "prod | ATLAS          | Prod         | ATLAS: REQUIREMENTS regexp" in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"routes_file": 3}, "routes_file 3 is not a path"),
+        ({"routes_file": "/tmp/x\x00y"}, "is not a path"),
+        ({"routes": ROUTES, "routed_job_max_time": float("inf")}, "routed_job_max_time inf is not a whole number"),
+    ],
+)
+def test_odd_options_raise_naming_them(kwargs, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        ce_route_match(JOBS, **kwargs)
+
+
+def test_routes_file_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "routes.conf"
+    path.write_bytes(build_routes(ROUTES)[0].encode("utf-16"))
+    with pytest.raises(AnsibleFilterError, match=r"cannot read routes_file .*routes\.conf: not valid UTF-8"):
+        ce_route_match(JOBS, routes_file=str(path))

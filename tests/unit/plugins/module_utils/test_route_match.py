@@ -4,15 +4,19 @@
 
 from __future__ import annotations
 
+import math
 import venv
 
 import pytest
 
+from ansible_collections.osg_htc.site.plugins.module_utils import _route_match
 from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import build_routes
 from ansible_collections.osg_htc.site.plugins.module_utils._route_match import (
     MatchError,
     check_expectations,
+    match_routes,
     mismatch_table,
+    normalize_jobs,
     route_match,
     routes_from_config,
     routes_from_text,
@@ -286,3 +290,209 @@ def test_deciding_expression_is_the_one_that_settled_the_route():
     # A route without REQUIREMENTS that took the job.
     none = route_match(jobs, routes=[DEFAULT, ATLAS], expect={"j": "ATLAS"})["mismatches"][0]
     assert none["deciding_expression"] == "Condor_Pool: no REQUIREMENTS, takes every job"
+
+
+# --- a job's own expect (the items of htcondor_ce_route_tests) ----------------------------------
+
+
+def test_a_jobs_own_expect_is_the_same_as_the_expect_mapping():
+    jobs = [
+        {"name": "a", "ad": {"Owner": "usatlas1"}, "expect": "ATLAS"},
+        {"name": "b", "ad": {"Owner": "nobody"}, "expect": None},
+        {"name": "c", "ad": {"Owner": "usatlas2"}},
+    ]
+    plain = [{key: value for key, value in job.items() if key != "expect"} for job in jobs]
+    assert route_match(jobs, routes=[ATLAS]) == route_match(plain, routes=[ATLAS], expect={"a": "ATLAS", "b": None})
+    failed = route_match([dict(jobs[0], expect=None), jobs[1]], routes=[ATLAS])
+    assert [(m["job"], m["expected"], m["actual"]) for m in failed["mismatches"]] == [("a", None, "ATLAS")]
+
+
+def test_a_jobs_own_expect_and_the_mapping_must_agree():
+    job = {"name": "a", "ad": {"Owner": "usatlas1"}, "expect": "atlas"}
+    assert route_match([job], routes=[ATLAS], expect={"a": "ATLAS"})["mismatches"] == []
+    with pytest.raises(MatchError) as failed:
+        route_match([job], routes=[ATLAS], expect={"a": None})
+    assert failed.value.problems == [
+        "jobs[0] ('a'), expect: 'atlas' differs from expect['a'] None; give the route once"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        (
+            {"name": "a", "ad": {}, "expect": "Nowhere"},
+            "jobs[0] ('a'), expect: 'Nowhere' is not a route; use one of ATLAS or null",
+        ),
+        ({"name": "a", "ad": {}, "expect": ["ATLAS"]}, "jobs[0] ('a'), expect: ['ATLAS'] is not a route"),
+        ({"name": "a", "ad": {}, "route": "ATLAS"}, "jobs[0]: unknown keys 'route'; a job has name, ad and optionally"),
+    ],
+)
+def test_a_bad_expect_of_a_job_is_named(job, message):
+    with pytest.raises(MatchError) as failed:
+        route_match([job], routes=[ATLAS])
+    assert message in str(failed.value)
+
+
+# --- numbers: finite and in range, or refused naming the job and the attribute ------------------
+
+ANY = {"name": "Any", "grid_resource": "batch slurm"}
+
+
+@pytest.mark.parametrize(
+    ("ad", "message"),
+    [
+        (
+            {"maxWallTime": 1e308},
+            "job 'job': maxWallTime is 1e+308, not a number from 0 to 153722867280912930 minutes, so that "
+            "BatchRuntime (60 times it, in seconds) is a ClassAd integer",
+        ),
+        ({"maxWallTime": -1}, "job 'job': maxWallTime is -1, not a number from 0 to 153722867280912930"),
+        ("maxWallTime = 153722867280912931", "job 'job': maxWallTime is 153722867280912931, not a number from 0"),
+        ('[ maxWallTime = real("NaN") ]', "job 'job': maxWallTime is nan, not a number from 0"),
+        ('xcount = real("-inf")', "job 'job': xcount is -inf, not a number from 0 to 9223372036854775807 cores"),
+        ({"maxMemory": -5.5}, "job 'job': maxMemory is -5.5, not a number from 0 to 9223372036854775807 MB"),
+        ({"BatchRuntime": 1e300}, "job 'job': BatchRuntime is 1e+300, not a number from 0 to 9223372036854775807"),
+        ({"RequestCpus": -2}, "job 'job': RequestCpus is -2, not a number from 0"),
+        ({"x": math.nan}, "jobs[0] ('job'), ad.x: nan is not a finite number"),
+        ({"x": [1, math.inf]}, "ad.x[1]: inf is not a finite number"),
+        ({"x": 2**63}, "ad.x: 9223372036854775808 is outside the range of a ClassAd integer"),
+        ({"x": -(2**63) - 1}, "ad.x: -9223372036854775809 is outside the range of a ClassAd integer"),
+        ({"x": 10**400}, "ad.x: an integer of about 400 digits is outside the range"),
+        ({"x": {"y": {"bad-name": 1}}}, "ad.x.y: 'bad-name' not ClassAd attribute names"),
+        ({"x": b"bytes"}, "ad.x: a bytes is not a ClassAd value"),
+        ({"Owner": "a", "OWNER": "b"}, "'OWNER' and 'Owner' name one attribute (ClassAd names ignore case)"),
+    ],
+)
+def test_numbers_out_of_range_and_odd_values_are_named(ad, message):
+    with pytest.raises(MatchError) as failed:
+        route_match([{"name": "job", "ad": ad}], routes=[ANY])
+    assert message in str(failed.value)
+
+
+def test_route_variables_out_of_range_are_named():
+    route = dict(ANY, name="Long", default_maxWallTime="1e308", default_xcount="-1")
+    with pytest.raises(MatchError) as failed:
+        route_match([{"name": "job", "ad": {}}], routes=[route])
+    assert failed.value.problems == [
+        "job 'job', route 'Long': default_xcount is -1, not a number from 0 to 9223372036854775807 cores",
+        "job 'job', route 'Long': default_maxWallTime is 1e+308, not a number from 0 to 153722867280912930 minutes, "
+        "so that BatchRuntime (60 times it, in seconds) is a ClassAd integer",
+    ]
+
+
+def test_largest_wall_time_gives_the_largest_batch_runtime():
+    match = one([ANY], {"maxWallTime": 153722867280912930})
+    assert match["BatchRuntime"] == 153722867280912930 * 60 <= 2**63 - 1
+
+
+@pytest.mark.parametrize("value", [0, -1, 153722867280912931, 4320.0, True, math.nan])
+def test_routed_job_max_time_out_of_range_is_refused(value):
+    with pytest.raises(MatchError, match=r"routed_job_max_time .* is not a whole number of minutes from 1 to 1537228"):
+        route_match([{"name": "j", "ad": {}}], routes=[ANY], routed_job_max_time=value)
+
+
+# --- deep nesting and a failing child: a message naming the input, never a traceback ----------------
+
+DEPTH = 10_000
+
+
+@pytest.mark.parametrize(
+    ("ad", "named"),
+    [
+        ("[ x = " + "(" * DEPTH + "1" + ")" * DEPTH + " ]", "job 'deep': the ad '[ x = ((("),
+        ("x = " + "(" * DEPTH + "1" + ")" * DEPTH, "job 'deep': the ad 'x = ((("),
+        ("[ x = " + "[a=" * DEPTH + "1" + "]" * DEPTH + " ]", "job 'deep': the ad '[ x = [a=[a="),
+        ("x = " + "!" * DEPTH + "true", "job 'deep': the ad 'x = !!!"),
+    ],
+)
+def test_deeply_nested_expressions_name_the_job(ad, named):
+    with pytest.raises(MatchError) as failed:
+        route_match([{"name": "deep", "ad": ad}], routes=[ANY])
+    message = str(failed.value)
+    assert message.startswith(named)
+    assert "Traceback" not in message
+    assert len(message) < 600
+
+
+def test_deeply_nested_requirements_name_the_route():
+    route = dict(ANY, requirements="(" * DEPTH + "true" + ")" * DEPTH)
+    with pytest.raises(MatchError) as failed:
+        route_match([{"name": "j", "ad": {}}], routes=[route])
+    assert str(failed.value).startswith("route 'Any', REQUIREMENTS: '((((")
+
+
+@pytest.mark.parametrize("depth", [33, 5000])
+def test_deeply_nested_values_of_a_mapping_are_refused(depth):
+    value = 1
+    for _ in range(depth):
+        value = [value]
+    with pytest.raises(MatchError, match=r"\('j'\), ad\.x(\[0\])+: lists and mappings nest more than 32 levels"):
+        route_match([{"name": "j", "ad": {"x": value}}], routes=[ANY])
+
+
+def test_values_nested_32_levels_are_taken():
+    value = 1
+    for _ in range(31):
+        value = {"a": value}
+    assert one([ANY], {"x": value})["route"] == "Any"
+
+
+def test_an_error_while_evaluating_is_reported_per_job(tmp_path, monkeypatch):
+    # Evaluation that overflows the child's stack, stood in by a classad2 whose eval raises
+    # RecursionError for one expression (sitecustomize runs in the child before the script).
+    (tmp_path / "sitecustomize.py").write_text(
+        "import classad2\n"
+        "_eval = classad2.ExprTree.eval\n"
+        "def eval(self, *args):\n"
+        "    if 'deep_marker' in str(self):\n"
+        "        raise RecursionError('maximum recursion depth exceeded')\n"
+        "    return _eval(self, *args)\n"
+        "classad2.ExprTree.eval = eval\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    deep = dict(ANY, name="Deep", requirements='Owner == "deep_marker"')
+    with pytest.raises(MatchError) as failed:
+        route_match([{"name": "a", "ad": {}}, {"name": "b", "ad": {}}], routes=[deep, ANY])
+    assert failed.value.problems == [
+        f"job '{job}': REQUIREMENTS of route 'Deep' cannot be evaluated: maximum recursion depth exceeded"
+        for job in ("a", "b")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (
+            "import json\nraise RecursionError('maximum recursion depth exceeded')\n",
+            "matching 1 job(s) against 1 route(s) with classad2 failed (exit 1): "
+            "RecursionError: maximum recursion depth exceeded",
+        ),
+        (
+            "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n",
+            "matching 1 job(s) against 1 route(s) with classad2 failed (killed by signal 11)",
+        ),
+        (
+            'print(\'{"fatal": "MemoryError: out of memory"}\')\n',
+            "matching 1 job(s) against 1 route(s) with classad2 failed: MemoryError: out of memory",
+        ),
+        (
+            "print('not json')\n",
+            "matching 1 job(s) against 1 route(s) with classad2 gave no readable answer: "
+            "Expecting value: line 1 column 1 (char 0)",
+        ),
+        ("print('[1, 2]')\n", "matching 1 job(s) against 1 route(s) with classad2 gave no readable answer: [1, 2]"),
+    ],
+)
+def test_a_failing_child_ends_in_one_clean_line(monkeypatch, script, message):
+    monkeypatch.setattr(_route_match, "_MATCH_SCRIPT", script)
+    with pytest.raises(MatchError) as failed:
+        route_match([{"name": "j", "ad": {}}], routes=[ANY])
+    assert failed.value.problems == [message]
+
+
+def test_a_child_that_hangs_is_stopped(monkeypatch):
+    monkeypatch.setattr(_route_match, "_MATCH_SCRIPT", "import time\ntime.sleep(60)\n")
+    facts = routes_from_config([ANY])
+    with pytest.raises(MatchError, match=r"with classad2 timed out after 0.5 s"):
+        match_routes(facts, normalize_jobs([{"name": "j", "ad": {}}]), timeout=0.5)

@@ -138,3 +138,50 @@ def test_invalid_route_is_refused_like_ce_job_route():
 def test_bad_input_is_named(jobs, expect, message):
     result = run(routes=ROUTES, jobs=jobs, expect=expect)
     assert result["failed"] and message in result["msg"], result["msg"]
+
+
+# The items of the htcondor_ce role's htcondor_ce_route_tests: name, ad and the route each must take.
+ROLE_TESTS = [
+    {"name": "atlas", "ad": {"Owner": "usatlas1"}, "expect": "ATLAS"},
+    {"name": "cms", "ad": {"Owner": "cms", "AuthTokenIssuer": "https://cms-auth.web.cern.ch/"}, "expect": "CMS"},
+    {"name": "stranger", "ad": 'Owner = "someone"', "expect": None},
+]
+
+
+def test_role_route_tests_are_taken_as_they_are():
+    result = run(routes=ROUTES, jobs=ROLE_TESTS)
+    assert not result.get("failed"), result["msg"]
+    assert [m["route"] for m in result["matches"]] == ["ATLAS", "CMS", None]
+    wrong = [dict(ROLE_TESTS[0], expect="CMS"), *ROLE_TESTS[1:]]
+    failed = run(routes=ROUTES, jobs=wrong)
+    assert failed["failed"] is True
+    assert failed["msg"].startswith("1 job(s) not routed as expected:")
+    assert [m["job"] for m in failed["mismatches"]] == ["atlas"]
+
+
+def test_a_job_given_two_expectations_is_refused():
+    result = run(routes=ROUTES, jobs=ROLE_TESTS, expect={"atlas": "CMS"})
+    assert result["failed"] is True
+    assert "jobs[0] ('atlas'), expect: 'ATLAS' differs from expect['atlas'] 'CMS'" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            {"jobs": [{"name": "a", "ad": {"maxWallTime": 1e308}}]},
+            "job 'a': maxWallTime is 1e+308, not a number from 0 to 153722867280912930 minutes",
+        ),
+        ({"jobs": [{"name": "a", "ad": {"xcount": float("nan")}}]}, "ad.xcount: nan is not a finite number"),
+        ({"jobs": JOBS, "routed_job_max_time": 0}, "routed_job_max_time 0 is not a whole number of minutes from 1"),
+        (
+            {"jobs": [{"name": "deep", "ad": "[ x = " + "(" * 10_000 + "1" + ")" * 10_000 + " ]"}]},
+            "job 'deep': the ad '[ x = ((((",
+        ),
+    ],
+)
+def test_numbers_and_deep_ads_are_refused_naming_them(args, message):
+    result = run(routes=ROUTES, **args)
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert "Traceback" not in result["msg"]

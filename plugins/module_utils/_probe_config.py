@@ -49,8 +49,66 @@ class Attribute(NamedTuple):
     quote: str
 
 
+# Byte order marks, longest first (the UTF-32 LE mark begins with the UTF-16 LE one).
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian, with a byte order mark)", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian, with a byte order mark)", "UTF-32"),
+    (b"\xfe\xff", "UTF-16 (big-endian, with a byte order mark)", "UTF-16"),
+    (b"\xff\xfe", "UTF-16 (little-endian, with a byte order mark)", "UTF-16"),
+)
+
+
+def _wide_encoding(data: bytes) -> Tuple[str, str] | None:
+    """(description, iconv name) of a UTF-16 or UTF-32 ``data``, told by its byte order mark or its NUL bytes."""
+    for bom, description, iconv in _BOMS:
+        if data.startswith(bom):
+            return description, iconv
+    if b"\x00" not in data:
+        return None
+    # Without a mark: '<' (or any ASCII character) of UTF-16/32 text has NUL bytes beside it.
+    head = data[:4].ljust(4, b"\x01")
+    if head[:3] == b"\x00\x00\x00":
+        return "UTF-32 (big-endian, without a byte order mark)", "UTF-32BE"
+    if head[1:4] == b"\x00\x00\x00":
+        return "UTF-32 (little-endian, without a byte order mark)", "UTF-32LE"
+    if head[0] == 0 and head[1] != 0:
+        return "UTF-16 (big-endian, without a byte order mark)", "UTF-16BE"
+    if head[0] != 0 and head[1] == 0:
+        return "UTF-16 (little-endian, without a byte order mark)", "UTF-16LE"
+    return None
+
+
+def _line(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def check_encoding(data: bytes) -> None:
+    """Raise ProbeConfigError unless ``data`` is UTF-8 (or ASCII) without NUL bytes, naming what it is instead."""
+    wide = _wide_encoding(data)
+    if wide is not None:
+        description, iconv = wide
+        raise ProbeConfigError(
+            f"is encoded as {description}; only UTF-8 files are edited, as the packages ship them: "
+            f"convert it with iconv -f {iconv} -t UTF-8"
+        )
+    if b"\x00" in data:
+        offset = data.index(b"\x00")
+        raise ProbeConfigError(
+            f"holds a NUL byte at offset {offset} (line {_line(data, offset)}); it is not a UTF-8 text file"
+        )
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProbeConfigError(
+            f"is not UTF-8 ({exc.reason}: byte 0x{data[exc.start]:02X} at offset {exc.start}, line "
+            f"{_line(data, exc.start)}); only UTF-8 files are edited: convert it to UTF-8, for example with "
+            "iconv -f ISO-8859-1 -t UTF-8 when it is Latin-1"
+        ) from None
+
+
 def _scan(data: bytes) -> Tuple[int, str | None]:
-    """Check ``data`` is well-formed XML; return (offset of the element's '<', declared encoding)."""
+    """Check ``data`` is well-formed UTF-8 XML; return (offset of the element's '<', declared encoding)."""
+    check_encoding(data)
     found: List[int] = []
     declared: List[str | None] = [None]
     parser = xml.parsers.expat.ParserCreate()

@@ -37,7 +37,7 @@ options:
   attributes:
     description:
       - Attribute names and the values to set. V(true)/V(false) become V(1)/V(0) and numbers become
-        strings, as the probe expects.
+        strings, as the probe expects. Numbers must be finite and from -2^63 to 2^63-1.
       - Names must be XML names (ASCII letters, digits, C(.), C(_), C(-), starting with a letter or C(_)).
         Any attribute may be set, since probes read many; these are checked as the probe reads them.
       - C(EnableProbe) is V(1), V(0), V(true) or V(false) (the probe treats empty, V(0) and V(false) as off).
@@ -49,7 +49,7 @@ options:
         V(1) or V(0) (the probe compares with C(1) or converts with C(int)).
       - C(DebugLevel), C(LogLevel), C(LogRotate), C(DataFileExpiration), C(QuarantineSize),
         C(MaxPendingFiles), C(MaxStagedArchives), C(BundleSize) and C(ConnectionTimeout) are whole
-        numbers of 0 or more.
+        numbers from V(0) to V(2147483647).
       - C(CollectorHost), C(SSLHost) and C(SSLRegistrationHost) are C(host:port) with a port from 1 to 65535.
       - C(ProbeName) is C(<probe>:<fully qualified host name>), for example V(condor-ap:ap.example.edu).
       - C(SiteName) is the Topology resource name; empty and the template's C(Generic site) are refused.
@@ -68,7 +68,9 @@ attributes:
     support: full
     details: The diff is the old and new text of the file (a ProbeConfig holds no secrets).
 notes:
-  - Only UTF-8 (or ASCII) files are edited, as packaged ProbeConfig files are.
+  - Only UTF-8 (or ASCII) files are edited, as packaged ProbeConfig files are. A file in another encoding
+    (UTF-16 or UTF-32, told by its byte order mark or its NUL bytes, or bytes that are not UTF-8) is refused with a
+    message naming the file and the encoding found, and is left alone.
   - The file's owner, group, mode and SELinux context are kept (the package sets them). The module takes no
     file attribute options, since its O(attributes) option names the XML attributes.
 seealso:
@@ -118,6 +120,7 @@ backup_file:
   sample: /etc/gratia/condor-ap/ProbeConfig.12345.2026-01-01@00:00:00~
 """
 
+import math
 import re
 
 from ansible.module_utils.basic import AnsibleModule
@@ -166,6 +169,8 @@ COUNTS = (
     "BundleSize",
     "ConnectionTimeout",
 )
+# The largest count: what a C int holds, far above any sensible level, size, timeout or number of files.
+MAX_COUNT = 2**31 - 1
 HOST_PORTS = ("CollectorHost", "SSLHost", "SSLRegistrationHost")
 
 
@@ -174,6 +179,13 @@ def as_text(name, value) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, (int, float)):
+        # The range of a 64-bit integer, also for reals: enough for any setting, and printable.
+        if not ((isinstance(value, int) or math.isfinite(value)) and -(2**63) <= value <= 2**63 - 1):
+            shown = repr(value) if isinstance(value, float) or value.bit_length() <= 200 else "a very large integer"
+            raise ValueError(
+                f"attribute {name} value {shown} is not valid: numbers must be finite and from "
+                f"{-(2**63)} to {2**63 - 1}"
+            )
         return str(value)
     if isinstance(value, str):
         return value
@@ -206,8 +218,8 @@ def check_attribute(probe: str, name: str, value: str) -> None:
         )
     if name in INTEGER_FLAGS and value not in ("0", "1"):
         raise ValueError(f"attribute {name} value {value!r} is not valid: use 1 or 0")
-    if name in COUNTS and not (value.isascii() and value.isdigit()):
-        raise ValueError(f"attribute {name} value {value!r} is not valid: use a whole number of 0 or more")
+    if name in COUNTS and not (value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= MAX_COUNT):
+        raise ValueError(f"attribute {name} value {value!r} is not valid: use a whole number from 0 to {MAX_COUNT}")
     if name in HOST_PORTS and not is_host_port(value):
         raise ValueError(
             f"attribute {name} value {value!r} is not host:port: use e.g. gratia-osg-prod.opensciencegrid.org:443 "

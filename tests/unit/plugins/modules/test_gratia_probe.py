@@ -291,3 +291,52 @@ def test_any_value_round_trips_through_minidom_and_touches_only_its_span(value, 
     assert b'"' not in changed_old
     # And editing again with the same value is a no-op.
     assert set_attributes(result, {name: value}) == result
+
+
+# ---------------------------------------------------------------- encodings and numbers
+
+
+@pytest.mark.parametrize(
+    ("encode", "found"),
+    [
+        (lambda data: data.decode().encode("utf-16"), "is encoded as UTF-16 (little-endian, with a byte order mark)"),
+        (lambda data: data.decode().encode("utf-16-be"), "is encoded as UTF-16 (big-endian, without a byte order"),
+        (lambda data: data.decode().encode("utf-32"), "is encoded as UTF-32 (little-endian, with a byte order mark)"),
+        (lambda data: data.replace(b"Generic site", b"G\xe9n\xe9ric site"), "is not UTF-8 (invalid continuation byte"),
+    ],
+)
+def test_file_in_another_encoding_is_named_and_left_alone(config, encode, found):
+    content = encode(AP_CONFIG)
+    config.write_bytes(content)
+    result = configure(config, AP_SETTINGS)
+    assert result.get("failed")
+    assert result["msg"].startswith(f"{config} {found}")
+    assert "split" not in result["msg"]
+    assert config.read_bytes() == content
+
+
+@pytest.mark.parametrize(
+    ("attributes", "fragment"),
+    [
+        ({"Grid": float("nan")}, "attribute Grid value nan is not valid: numbers must be finite and from"),
+        ({"Grid": float("inf")}, "attribute Grid value inf is not valid: numbers must be finite"),
+        ({"Grid": 2**63}, "attribute Grid value 9223372036854775808 is not valid: numbers must be finite and from"),
+        ({"Grid": 10**400}, "attribute Grid value a very large integer is not valid"),
+        ({"DebugLevel": 2**31}, "attribute DebugLevel value '2147483648' is not valid: use a whole number from 0 to"),
+        ({"BundleSize": "9" * 5000}, "attribute BundleSize value '9999"),
+        ({"ConnectionTimeout": 1e308}, "attribute ConnectionTimeout value 1e+308 is not valid: numbers must be"),
+        ({"ConnectionTimeout": 1e18}, "attribute ConnectionTimeout value '1e+18' is not valid: use a whole number"),
+    ],
+)
+def test_numbers_out_of_range_are_refused(config, attributes, fragment):
+    result = configure(config, attributes)
+    assert result.get("failed"), result
+    assert fragment in result["msg"]
+    assert config.read_bytes() == AP_CONFIG
+
+
+def test_largest_count_and_numbers_are_written(config):
+    result = configure(config, {"DebugLevel": 2**31 - 1, "Grid": -(2**63), "Other": 1.5e18})
+    assert result["attributes"]["DebugLevel"] == "2147483647"
+    assert result["attributes"]["Grid"] == str(-(2**63))
+    assert result["attributes"]["Other"] == "1.5e+18"

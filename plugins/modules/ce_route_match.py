@@ -224,10 +224,10 @@ mismatches:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.osg_htc.site.plugins.module_utils._arguments import new_module
 from ansible_collections.osg_htc.site.plugins.module_utils._files import FileError, read_input_text
 from ansible_collections.osg_htc.site.plugins.module_utils._route_match import (
+    MAX_MINUTES,
     ROUTED_JOB_MAX_TIME,
     MatchError,
     check_expectations,
@@ -236,8 +236,8 @@ from ansible_collections.osg_htc.site.plugins.module_utils._route_match import (
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    module = new_module(
+        dict(
             routes=dict(type="list", elements="dict"),
             routes_file=dict(type="path"),
             # Jobs are checked by _route_match (the filter shares the checks and their messages).
@@ -245,6 +245,7 @@ def main():
             expect=dict(type="dict"),
             routed_job_max_time=dict(type="int", default=ROUTED_JOB_MAX_TIME),
         ),
+        {"routed_job_max_time": f"a whole number of minutes from 1 to {MAX_MINUTES}"},
         mutually_exclusive=[("routes", "routes_file")],
         required_one_of=[("routes", "routes_file")],
         supports_check_mode=True,

@@ -346,8 +346,9 @@ import math
 import os
 import socket
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.osg_htc.site.plugins.module_utils._arguments import new_module
 from ansible_collections.osg_htc.site.plugins.module_utils._preflight import (
     HAS_DNSPYTHON,
     HAS_PSUTIL,
@@ -414,14 +415,19 @@ def in_range(value, least, most, least_excluded=False, most_excluded=False) -> b
     return above and below
 
 
-def range_error(name, value):
-    """The message for an option outside LIMITS, naming the option, the value and the valid range."""
+def range_text(name):
+    """The valid range of a numeric option of LIMITS, in words."""
     least, most, least_excluded, most_excluded, unit = LIMITS[name]
-    if in_range(value, least, most, least_excluded, most_excluded):
-        return None
     low = f"more than {least}" if least_excluded else f"at least {least}"
     high = f"below {most}" if most_excluded else f"at most {most}"
-    return f"{name} must be a number {low} and {high}{unit}, got {value}"
+    return f"a number {low} and {high}{unit}"
+
+
+def range_error(name, value):
+    """The message for an option outside LIMITS, naming the option, the value and the valid range."""
+    if in_range(value, *LIMITS[name][:4]):
+        return None
+    return f"{name} must be {range_text(name)}, got {value}"
 
 
 def input_errors(params):
@@ -635,7 +641,8 @@ def check_dns(params, findings):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    valid = dict({name: range_text(name) for name in LIMITS}, ports="TCP ports (1-65535)", dns_port="a port (1-65535)")
+    module = new_module(argument_spec(), valid, supports_check_mode=True)
     params = module.params
     errors = input_errors(params)
     if errors:

@@ -175,6 +175,10 @@ def test_a_job_given_two_expectations_is_refused():
         ({"jobs": [{"name": "a", "ad": {"xcount": float("nan")}}]}, "ad.xcount: nan is not a finite number"),
         ({"jobs": JOBS, "routed_job_max_time": 0}, "routed_job_max_time 0 is not a whole number of minutes from 1"),
         (
+            {"jobs": JOBS, "routed_job_max_time": float("inf")},
+            "routed_job_max_time must be a whole number of minutes from 1 to 153722867280912930, got inf",
+        ),
+        (
             {"jobs": [{"name": "deep", "ad": "[ x = " + "(" * 10_000 + "1" + ")" * 10_000 + " ]"}]},
             "job 'deep': the ad '[ x = ((((",
         ),

@@ -312,6 +312,27 @@ def test_numbers_outside_their_range_are_refused(option, value, valid):
     assert "failures" not in result
 
 
+# Infinity for an int option, and an integer too large for a float option, overflow in ansible-core's
+# own argument checks; they too end in a message naming the option.
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"min_cores": math.inf}, "min_cores must be a number at least 0 and at most 1000000, got inf"),
+        ({"min_cores": "-inf"}, "min_cores must be a number at least 0 and at most 1000000, got '-inf'"),
+        ({"ports": [9618, math.inf]}, "ports must be TCP ports (1-65535), got [9618, inf]"),
+        ({"dns_port": math.inf}, "dns_port must be a port (1-65535), got inf"),
+        (
+            {"min_memory_gib": 10**400},
+            "min_memory_gib must be a number at least 0 and at most 1000000000 GiB, got 1000000000",
+        ),
+    ],
+)
+def test_numbers_that_overflow_ansibles_checks_are_refused(args, message):
+    result = run(checks=["cores"], **args)
+    assert result["failed"] is True
+    assert result["msg"].startswith(message)
+
+
 def test_numbers_at_the_edges_of_their_range_are_taken(tmp_path):
     result = run(
         checks=["cores", "memory", "disk"],

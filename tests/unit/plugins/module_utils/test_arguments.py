@@ -1,0 +1,59 @@
+# Copyright: Contributors to the osg_htc.site collection
+# SPDX-License-Identifier: Apache-2.0
+"""Tests for _arguments.new_module: numbers that overflow ansible-core's own checks fail by name."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ansible_collections.osg_htc.site.plugins.module_utils._arguments import new_module
+from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import (
+    AnsibleFailJson,
+    patched_exits,
+    set_module_args,
+)
+
+SPEC = {
+    "count": {"type": "int", "default": 1},
+    "size": {"type": "float", "default": 1.0},
+    "ports": {"type": "list", "elements": "int", "default": []},
+    "name": {"type": "str", "choices": ["a", "b"], "default": "a"},
+}
+VALID = {"count": "a whole number from 1 to 10", "ports": "TCP ports (1-65535)"}
+
+
+def build(args):
+    with patched_exits(), set_module_args(args):
+        return new_module(SPEC, VALID, supports_check_mode=True)
+
+
+def failure(args):
+    with pytest.raises(AnsibleFailJson) as failed:
+        build(args)
+    return failed.value.result["msg"]
+
+
+def test_ordinary_values_give_the_module():
+    module = build({"count": "3", "size": 2, "ports": [1, "2"]})
+    assert (module.params["count"], module.params["size"], module.params["ports"]) == (3, 2.0, [1, 2])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"count": math.inf}, "count must be a whole number from 1 to 10, got inf"),
+        ({"count": "Infinity"}, "count must be a whole number from 1 to 10, got 'Infinity'"),
+        ({"ports": [1, -math.inf]}, "ports must be TCP ports (1-65535), got [1, -inf]"),
+        ({"size": 10**400}, "size must be a finite number, got 1000000000"),
+        ({"count": math.inf, "size": 10**400}, "count must be a whole number from 1 to 10, got inf; size must be"),
+    ],
+)
+def test_overflowing_numbers_fail_naming_the_option(args, message):
+    assert failure(args).startswith(message)
+
+
+def test_other_bad_options_still_fail_as_ansible_says():
+    message = failure({"count": math.inf, "name": "c"})
+    assert "value of name must be one of: a, b, got: c" in message

@@ -150,7 +150,8 @@ def block_line(option: str, line: str, what: str = "the line") -> str:
     Refused: the characters of :func:`bad_character` (a line break among them),
     a leading ``@`` (after whitespace), which could end the value early, and a
     trailing backslash, which would join the next line (possibly the end of the
-    value) to this one.
+    value) to this one; and a line that reads as one that runs a command (the
+    check that loads the file refuses those, data or not).
     """
     _check_characters(option, line, what)
     stripped = line.strip()
@@ -160,6 +161,11 @@ def block_line(option: str, line: str, what: str = "the line") -> str:
         raise _refuse(
             option,
             f"{what} ends in a backslash, which HTCondor reads as a line continuation that joins it with the next line",
+        )
+    if runs_command(stripped):
+        raise _refuse(
+            option,
+            f"{what} reads as a line that runs a command ({stripped!r}); such lines are never written, even as data",
         )
     return line
 

@@ -211,3 +211,27 @@ def test_missing_bosco_cluster_is_named_with_what_to_do(step):
     assert run.returncode != 0
     assert "`bosco_cluster -l` failed" in output and "ce_bosco_install_cluster=never" in output, output
     assert step.calls() == []
+
+
+def test_the_ce_checks_run_before_any_ssh_change(tmp_path):
+    # The htcondor_ce role's checks run in this role's preflight: a CE setting it
+    # refuses stops the role before a user, key or ~/.ssh/config is written.
+    endpoint = {**ENDPOINT, "host_key": HOST_KEY, "proxy_jump": "gw.example.edu"}  # nothing is probed
+    run, output = run_role(
+        tmp_path,
+        ce_bosco_endpoints=[endpoint],
+        ce_bosco_manage_repos=False,
+        ce_bosco_manage_packages=False,
+        htcondor_ce_site_name="Generic site",
+    )
+    assert run.returncode != 0, output
+    assert "failed=1" in output and "changed=0" in output, output
+    assert "htcondor_ce_site_name is" in output and "Topology resource name" in output, output
+    assert "TASK [osg_htc.site.ce_bosco : Create the local users" not in output, output
+
+
+def test_a_variable_of_another_type_stops_the_role_first(tmp_path):
+    run, output = run_role(tmp_path, ce_bosco_endpoints={"host": "login.example.edu"})
+    assert run.returncode != 0, output
+    assert "ce_bosco_endpoints is a dict" in output or "ce_bosco_endpoints" in output, output
+    assert "TASK [osg_htc.site.ce_bosco : Create the local users" not in output, output

@@ -161,3 +161,47 @@ def test_every_batch_system_has_a_default_route_commands_and_services():
         "__htcondor_ce_packaged_batch_services",
     ):
         assert set(ROLE_VARS[table]) == batches, table
+
+
+def test_a_route_test_that_lands_elsewhere_stops_the_role_before_any_write(tmp_path):
+    routes = [
+        {"name": "Prod", "grid_resource": {"batch": "slurm"}, "requirements": 'queue == "prod"'},
+        {"name": "Rest", "grid_resource": {"batch": "slurm"}},
+    ]
+    run, output = run_role(
+        tmp_path,
+        htcondor_ce_routes=routes,
+        htcondor_ce_route_tests=[{"name": "pilot", "ad": {"queue": "test"}, "expect": "Prod"}],
+    )
+    assert run.returncode != 0
+    assert "pilot" in output and "Rest" in output, output
+    failed_in_preflight(output)
+
+
+@pytest.mark.parametrize(
+    "route, named",
+    [
+        ({"name": "bad name", "universe": "vanilla"}, "bad name"),
+        ({"name": "R", "universe": "vanilla", "delete": ["/x\n@jrt\nALLOW_WRITE = *\nJUNK @=jrt\n/"]}, "route 'R'"),
+        ({"name": "R", "universe": "vanilla", "requirements": "queue =="}, "not a valid ClassAd expression"),
+    ],
+)
+def test_a_bad_route_stops_the_role_before_the_mapfile(tmp_path, route, named):
+    run, output = run_role(tmp_path, htcondor_ce_routes=[route])
+    assert run.returncode != 0
+    assert named in output, output
+    failed_in_preflight(output)
+
+
+@pytest.mark.parametrize(
+    "overrides, named",
+    [
+        ({"htcondor_ce_site_name": 5}, "htcondor_ce_site_name is an int (5), but the argument spec says str"),
+        ({"htcondor_ce_extra_packages": "a,b"}, "htcondor_ce_extra_packages is a str"),
+    ],
+)
+def test_a_variable_of_another_type_stops_the_role_first(tmp_path, overrides, named):
+    run, output = run_role(tmp_path, **overrides)
+    assert run.returncode != 0
+    assert named in output, output
+    failed_in_preflight(output)

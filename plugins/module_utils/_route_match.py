@@ -23,6 +23,7 @@ All jobs against all routes are evaluated by ``classad2`` in one child process
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, Dict, List, Sequence, Tuple
 
@@ -104,6 +105,12 @@ def routes_from_text(text: str, source: str) -> List[Dict[str, Any]]:
         raise MatchError([f"{source}: {exc}"]) from None
     problems: List[str] = []
     facts = [_route_facts(route["name"], route["commands"], problems) for route in routes]
+    for route in facts:
+        expressions = [("REQUIREMENTS", route["requirements"]), *route["variables"].items()]
+        for what, text in expressions:
+            overflow = integer_overflow(text) if text is not None and what != "default_queue" else None
+            if overflow:
+                problems.append(f"route {short_repr(route['name'])}, {what}: {overflow}")
     if problems:
         raise MatchError(problems)
     if not facts:
@@ -218,6 +225,9 @@ def _normalize_ad(where: str, name: str, ad: Any, problems: List[str]) -> Dict[s
         return {"name": name, "kind": "dict", "ad": dict(ad)}
     if isinstance(ad, str) and ad.strip():
         text = ad.strip()
+        overflow = integer_overflow(text)
+        if overflow:
+            problems.append(f"{where}: {overflow}")
         if text.startswith("["):
             try:
                 ads = split_ads(text)
@@ -233,6 +243,32 @@ def _normalize_ad(where: str, name: str, ad: Any, problems: List[str]) -> Dict[s
         "('[ Owner = \"x\"; ]' or one 'Attr = value' per line, as condor_q -l prints it)"
     )
     return {"name": name, "kind": "dict", "ad": {}}
+
+
+# ClassAd text without its string literals and quoted attribute names, and the integer literals left.
+_QUOTED_RE = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""", re.DOTALL)
+_INTEGER_RE = re.compile(r"(?<![\w.])\d+(?![\w.])")
+
+
+def integer_overflow(text: str) -> str | None:
+    """Describe the first integer literal of ClassAd ``text`` outside ClassAd's 64-bit range, or None.
+
+    HTCondor's ClassAd parser reads such a literal as 0 without a word, so a job or route would be
+    matched with a value other than the one written.
+    """
+    unquoted = _QUOTED_RE.sub('""', text)
+    for match in _INTEGER_RE.finditer(unquoted):
+        digits = match.group().lstrip("0")
+        if len(digits) > 19 or (len(digits) == 19 and int(digits) > CLASSAD_INT_MAX):
+            line_start = unquoted.rfind("\n", 0, match.start()) + 1
+            line_end = unquoted.find("\n", match.end())
+            line = unquoted[line_start : line_end if line_end >= 0 else len(unquoted)].strip()
+            shown = digits if len(digits) <= 40 else f"{digits[:20]}... ({len(digits)} digits)"
+            return (
+                f"the integer {shown} in {short_repr(line, 60)} is outside ClassAd's 64-bit range "
+                f"({CLASSAD_INT_MIN} to {CLASSAD_INT_MAX}); HTCondor would read it as 0"
+            )
+    return None
 
 
 def _check_mapping(where: str, ad: Mapping, depth: int, problems: List[str]) -> None:

@@ -496,3 +496,38 @@ def test_a_child_that_hangs_is_stopped(monkeypatch):
     facts = routes_from_config([ANY])
     with pytest.raises(MatchError, match=r"with classad2 timed out after 0.5 s"):
         match_routes(facts, normalize_jobs([{"name": "j", "ad": {}}]), timeout=0.5)
+
+
+@pytest.mark.parametrize(
+    "ad",
+    ["maxMemory = 9223372036854775808", '[ Owner = "x"; maxMemory = 99999999999999999999999 ]'],
+)
+def test_integer_literals_outside_classad_range_are_refused(ad):
+    # HTCondor's parser reads them as 0 without a word; the job would match with another value.
+    with pytest.raises(MatchError) as failed:
+        route_match([{"name": "job", "ad": ad}], routes=[ANY])
+    (problem,) = failed.value.problems
+    assert problem.startswith("jobs[0] ('job'), ad: the integer ")
+    assert "maxMemory = " in problem
+    assert problem.endswith("is outside ClassAd's 64-bit range (-9223372036854775808 to 9223372036854775807); "
+                            "HTCondor would read it as 0")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "ad",
+    [
+        "maxMemory = 9223372036854775807",
+        '[ Owner = "99999999999999999999" ]',
+        "x99999999999999999999 = 1\ny = 1.5e300",
+    ],
+)
+def test_integer_literals_within_range_or_not_integers_are_taken(ad):
+    assert one([ANY], ad)["route"] == "Any"
+
+
+def test_integer_literal_outside_range_in_a_route_is_named():
+    route = dict(ANY, requirements="xcount > 99999999999999999999")
+    with pytest.raises(MatchError) as failed:
+        routes_from_config([route])
+    (problem,) = failed.value.problems
+    assert problem.startswith("route 'Any', REQUIREMENTS: the integer 99999999999999999999 in 'xcount > 999")

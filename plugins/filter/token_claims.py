@@ -18,11 +18,12 @@ description:
   - Decodes a compact JWS (C(header.payload.signature), each part base64url without padding), such as an
     HTCondor IDTOKEN or a SciToken, and returns its header and payload as dictionaries.
   - The signature is B(not verified) and is not returned. Use the result to check the shape of a token
-    before it is installed, for example that C(header.kid) is C(POOL) or that C(payload.sub) names this
-    host, not to decide whether to trust it.
+    before it is installed, for example that C(payload.iss) is the pool's trust domain (for the OSPool
+    C(flock.opensciencegrid.org)) or that C(payload.sub) names this host, not to decide whether to trust it.
   - Whitespace around the token, such as the trailing newline of a token file, is ignored. A token broken
     across lines, several tokens in one string, padding, standard base64 characters, or a header or payload
-    that is not a JSON object are errors.
+    that is not a JSON object are errors, and so is a number no 64-bit float can hold (such as C(1e400)),
+    so the result always serializes as plain JSON.
   - Error messages never contain the token or any part of it, so they are safe to show in logs.
 options:
   _input:
@@ -45,13 +46,24 @@ EXAMPLES = r"""
   register: __ospool_token
   no_log: true
 
-- name: Check that the token was issued for this host
+- name: Check that the OSPool issued the token for this host
   ansible.builtin.assert:
     that:
       - __claims.header.alg == 'HS256'
-      - __claims.payload.sub == 'RESOURCE-' ~ inventory_hostname ~ '@cm-1.ospool.osg-htc.org'
+      - __claims.payload.iss == 'flock.opensciencegrid.org'
+      - __claims.payload.sub in __subjects
       - __claims.payload.exp is not defined or __claims.payload.exp > now(utc=true).timestamp()
-    fail_msg: The OSPool token is for {{ __claims.payload.sub }}
+    fail_msg: The OSPool token is for {{ __claims.payload.sub }}, issued by {{ __claims.payload.iss }}
+  vars:
+    __claims: "{{ __ospool_token.content | b64decode | osg_htc.site.token_claims }}"
+    # The registry's subject, and the one of tokens issued before mid-2022.
+    __subjects:
+      - RESOURCE-{{ inventory_hostname }}@cm-1.ospool.osg-htc.org
+      - RESOURCE-{{ inventory_hostname }}@flock.opensciencegrid.org
+
+- name: Show the token's scopes
+  ansible.builtin.debug:
+    msg: "{{ __claims.payload.scope | default('none: unrestricted') }}"
   vars:
     __claims: "{{ __ospool_token.content | b64decode | osg_htc.site.token_claims }}"
 """
@@ -62,7 +74,7 @@ _value:
   type: dict
   contains:
     header:
-      description: 'The JOSE header, for example V({"alg": "HS256", "kid": "POOL"}).'
+      description: 'The JOSE header, for example V({"alg": "HS256", "kid": "flock.opensciencegrid.org"}).'
       type: dict
     payload:
       description: The claims, for an IDTOKEN C(sub), C(iss), C(iat) and optionally C(exp), C(jti), C(scope).
@@ -78,6 +90,10 @@ def token_claims(token):
         # The message of a JwtError never contains the token; "from None" keeps any
         # underlying exception (which might) out of the error Ansible shows.
         raise AnsibleFilterError(f"token_claims: {exc}") from None
+    except Exception as exc:
+        # decode raises only JwtError; should anything else slip through, say
+        # what kind of error it was, but not its text, which might quote the token.
+        raise AnsibleFilterError(f"token_claims: cannot decode the token ({type(exc).__name__})") from None
 
 
 class FilterModule:

@@ -1,7 +1,12 @@
 """Build IDTOKEN-shaped test tokens: compact JWS text from JSON parts.
 
-The header and payload follow what ``condor_token_create`` writes for an OSPool
-Access Point; the signature is filler (nothing here verifies signatures).
+``HEADER`` and ``PAYLOAD`` are shaped exactly like a token the OSPool issues
+to an Access Point (tests/fixtures/tokens/README.md says which upstream files
+each member comes from): no ``typ``, members in sorted order, the scope string
+the registry's request produces, a 32-hexadecimal-character ``jti``, no
+``exp``. JSON parts are serialized as HTCondor writes them (sorted members, no
+spaces, ``/`` as ``\\/``). The signature is filler (nothing here verifies
+signatures).
 """
 
 from __future__ import annotations
@@ -9,21 +14,31 @@ from __future__ import annotations
 import base64
 import json
 
-HEADER = {"alg": "HS256", "kid": "POOL"}
+HEADER = {"alg": "HS256", "kid": "flock.opensciencegrid.org"}
 PAYLOAD = {
     "iat": 1700000000,
-    "iss": "cm-1.ospool.osg-htc.org",
-    "jti": "c0ffee",
-    "scope": "condor:/READ condor:/ADVERTISE_SCHEDD",
+    "iss": "flock.opensciencegrid.org",
+    "jti": "c0ffee00c0ffee00c0ffee00c0ffee00",
+    "scope": "condor:/READ condor:/ADVERTISE_MASTER condor:/ADVERTISE_SCHEDD",
     "sub": "RESOURCE-ap.example.edu@cm-1.ospool.osg-htc.org",
+}
+# The shape of the OSG installation guide's example: kid POOL, the older
+# subject domain, no ADVERTISE_MASTER.
+OLD_HEADER = {"alg": "HS256", "kid": "POOL"}
+OLD_PAYLOAD = {
+    "iat": 1600000000,
+    "iss": "flock.opensciencegrid.org",
+    "jti": "0123456789abcdef0123456789abcdef",
+    "scope": "condor:/READ condor:/ADVERTISE_SCHEDD",
+    "sub": "RESOURCE-ap.example.edu@flock.opensciencegrid.org",
 }
 SIGNATURE = "SECRETSIGNATUREzq" + "A" * 26
 
 
 def b64url(data) -> str:
-    """base64url without padding, of bytes, text, or JSON-encoded dicts and lists."""
+    """base64url without padding, of bytes, text, or dicts and lists as HTCondor serializes JSON."""
     if isinstance(data, (dict, list)):
-        data = json.dumps(data, separators=(",", ":"))
+        data = json.dumps(data, separators=(",", ":"), sort_keys=True).replace("/", "\\/")
     if isinstance(data, str):
         data = data.encode("utf-8")
     return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")

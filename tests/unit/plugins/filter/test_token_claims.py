@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import base64
 import traceback
 
 import pytest
@@ -74,3 +75,36 @@ def test_error_messages_say_what_is_wrong(token, fragment):
     with pytest.raises(AnsibleFilterError, match="token_claims: ") as info:
         token_claims(token)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "1" + "0" * 400])
+def test_a_number_no_float_holds_is_an_error_naming_the_claim(number):
+    payload = '{"exp":' + number + "}"
+    token = f"{b64url(HEADER)}.{b64url(payload)}.{MARKER}"
+    with pytest.raises(AnsibleFilterError) as info:
+        token_claims(token)
+    assert str(info.value) == (
+        "token_claims: The JWT payload member 'exp' is a number too large to represent "
+        "(beyond the range of a 64-bit float)"
+    )
+    assert MARKER not in str(info.value)
+
+
+def test_the_registry_shape_decodes_with_escaped_slashes():
+    """HTCondor writes the scope as condor:\\/READ ...; the filter gives the plain text."""
+    assert "\\/" in base64.urlsafe_b64decode(b64url(PAYLOAD) + "==").decode()
+    assert token_claims(GOOD)["payload"]["scope"] == "condor:/READ condor:/ADVERTISE_MASTER condor:/ADVERTISE_SCHEDD"
+
+
+def test_an_unexpected_error_is_reported_by_kind_only(monkeypatch):
+    from ansible_collections.osg_htc.site.plugins.filter import token_claims as module
+
+    def broken(token):
+        raise RuntimeError(f"cannot read {token}")
+
+    monkeypatch.setattr(module, "decode", broken)
+    with pytest.raises(AnsibleFilterError) as info:
+        token_claims(GOOD)
+    assert str(info.value) == "token_claims: cannot decode the token (RuntimeError)"
+    assert info.value.__cause__ is None
+    assert MARKER not in "".join(traceback.format_exception(info.value))

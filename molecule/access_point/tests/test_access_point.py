@@ -184,7 +184,11 @@ def test_bad_token_fails_before_any_file_changes(host, tmp_path, run_converge):
     log = tmp_path / "bad-token.log"
     returncode, output = run_converge("-vvv", "-e", f"access_point_token_file={BAD_TOKEN_FILE}", log=log, timeout=600)
     assert returncode != 0, output[-3000:]
-    assert "Refusing the token" in output and "expected issuer 'cm-1.ospool.osg-htc.org'" in output, output[-3000:]
+    # The bad token's issuer is a central manager's host name; the OSPool's is its trust domain.
+    assert "The token was issued by 'cm-1.ospool.osg-htc.org'; expected issuer 'flock.opensciencegrid.org'" in output, (
+        output[-3000:]
+    )
+    assert "Refusing the token" in output, output[-3000:]
     after = gather(host)["files"]
     assert after == before, "a file changed although the token was refused"
     bad = BAD_TOKEN_FILE.read_text().strip()

@@ -54,7 +54,8 @@ def test_site_summary_names_every_host_and_what_was_verified(host):
     summary = text[text.rindex("Show what each host now is and what was verified") :]
     for line in (
         "ap: OSPool Access Point, ospool direct",
-        "token /etc/condor/tokens.d/ospool.token: sub RESOURCE-ap.lab.test@cm-1.ospool.osg-htc.org",
+        "token /etc/condor/tokens.d/ospool.token: sub RESOURCE-ap.lab.test@cm-1.ospool.osg-htc.org,"
+        " iss flock.opensciencegrid.org, no expiry",
         "ce: HTCondor-CE-Bosco for osg01@cluster.lab.test",
         "osg01@cluster.lab.test: key login, remote forwarding and `squeue",
         "cluster: HTCondor-CE for slurm",

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from ..conftest import COLLECTION_ROOT
+from ..idtokens import PAYLOAD, SIGNATURE, make_token
 from .runner import run_playbook
 
 TOKENS = COLLECTION_ROOT / "tests" / "fixtures" / "tokens"
@@ -34,6 +36,8 @@ PLAYBOOK = """\
 """
 
 GOOD = {"access_point_token_file": str(TOKENS / "ap.lab.test.token")}
+# A registry-shaped token for the lab's Access Point, to vary one claim at a time.
+AP_LAB_PAYLOAD = dict(PAYLOAD, sub="RESOURCE-ap.lab.test@cm-1.ospool.osg-htc.org")
 
 
 def run(tmp_path, extra: dict):
@@ -78,13 +82,35 @@ def run(tmp_path, extra: dict):
         ),
         pytest.param(
             {"access_point_token_file": str(TOKENS / "ap.lab.test-wrong-issuer.token")},
-            "The token was issued by 'flock.opensciencegrid.org'; expected issuer 'cm-1.ospool.osg-htc.org'",
+            "The token was issued by 'cm-1.ospool.osg-htc.org'; expected issuer 'flock.opensciencegrid.org'",
             id="wrong-issuer",
         ),
         pytest.param(
             dict(GOOD, access_point_fqdn="ap.example.edu"),
-            "expected subject 'RESOURCE-ap.example.edu@cm-1.ospool.osg-htc.org'",
+            "The token is for subject 'RESOURCE-ap.lab.test@cm-1.ospool.osg-htc.org'; expected one of the subjects "
+            "'RESOURCE-ap.example.edu@cm-1.ospool.osg-htc.org', 'RESOURCE-ap.example.edu@flock.opensciencegrid.org'",
             id="token-of-another-host",
+        ),
+        pytest.param(
+            # What register.py asks for without --scope ADVERTISE_SCHEDD.
+            {
+                "access_point_token": make_token(
+                    payload=dict(AP_LAB_PAYLOAD, scope="condor:/READ condor:/ADVERTISE_MASTER")
+                )
+            },
+            "The token lacks the required scope(s) condor:/ADVERTISE_SCHEDD; "
+            "its scope claim holds condor:/READ condor:/ADVERTISE_MASTER",
+            id="token-without-advertise-schedd",
+        ),
+        pytest.param(
+            {"access_point_token": make_token(header={"alg": "none"}, payload=AP_LAB_PAYLOAD)},
+            "the token is unsigned",
+            id="unsigned-token",
+        ),
+        pytest.param(
+            dict(GOOD, access_point_token_subject_domains=[]),
+            "access_point_token_subject_domains is []: list the domains a token's subject may have",
+            id="no-subject-domains",
         ),
         pytest.param(
             {"access_point_token": "not-a-token"},
@@ -99,6 +125,7 @@ def test_bad_input_fails_in_preflight_with_a_clear_message(tmp_path, extra, mess
     assert message in result.stdout, result.stdout
     for name in ("ap.lab.test.token", "ap.lab.test-wrong-issuer.token"):
         assert (TOKENS / name).read_text().strip() not in result.stdout + result.stderr
+    assert SIGNATURE not in result.stdout + result.stderr
 
 
 def test_bad_mode_is_refused_by_the_argument_spec(tmp_path):
@@ -107,8 +134,18 @@ def test_bad_mode_is_refused_by_the_argument_spec(tmp_path):
     assert "access_point_mode" in result.stdout and "ospool_direct, flocking" in result.stdout, result.stdout
 
 
-def test_good_input_passes_preflight_and_reports_the_token_subject(tmp_path):
-    result = run(tmp_path, GOOD)
+@pytest.mark.parametrize("name", ["ap.lab.test.token", "ap.lab.test-old-subject.token"])
+def test_both_ospool_token_shapes_pass_preflight(tmp_path, name):
+    """The registry's current shape, and the older one (subject @flock.opensciencegrid.org, no ADVERTISE_MASTER)."""
+    result = run(tmp_path, {"access_point_token_file": str(TOKENS / name)})
     assert result.returncode == 0, result.stdout
     assert "failed=0" in result.stdout
-    assert (TOKENS / "ap.lab.test.token").read_text().strip() not in result.stdout + result.stderr
+    assert (TOKENS / name).read_text().strip() not in result.stdout + result.stderr
+
+
+def test_the_role_defaults_expect_what_an_ospool_token_holds():
+    defaults = yaml.safe_load((COLLECTION_ROOT / "roles" / "access_point" / "defaults" / "main.yml").read_text())
+    assert defaults["access_point_token_expected_issuer"] == "flock.opensciencegrid.org"
+    assert defaults["access_point_token_subject_domains"] == ["cm-1.ospool.osg-htc.org", "flock.opensciencegrid.org"]
+    assert defaults["access_point_token_required_scopes"] == ["READ", "ADVERTISE_SCHEDD"]
+    assert defaults["access_point_token_check_subject"] is True

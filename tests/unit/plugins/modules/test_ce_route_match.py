@@ -187,5 +187,6 @@ def test_a_job_given_two_expectations_is_refused():
 def test_numbers_and_deep_ads_are_refused_naming_them(args, message):
     result = run(routes=ROUTES, **args)
     assert result["failed"] is True
-    assert message in result["msg"]
+    # ansible-core before 2.19 refuses infinity for an int option itself, also naming the option.
+    assert message in result["msg"] or "argument 'routed_job_max_time' is of type" in result["msg"], result["msg"]
     assert "Traceback" not in result["msg"]

@@ -330,7 +330,10 @@ def test_numbers_outside_their_range_are_refused(option, value, valid):
 def test_numbers_that_overflow_ansibles_checks_are_refused(args, message):
     result = run(checks=["cores"], **args)
     assert result["failed"] is True
-    assert result["msg"].startswith(message)
+    # ansible-core before 2.19 refuses infinity for an int option itself, also naming the option.
+    (option,) = args
+    refused = result["msg"].replace("argument", "option")
+    assert result["msg"].startswith(message) or f"option '{option}' is of type" in refused, result["msg"]
 
 
 def test_numbers_at_the_edges_of_their_range_are_taken(tmp_path):

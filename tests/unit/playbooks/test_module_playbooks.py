@@ -36,7 +36,7 @@ PLAYBOOK = """\
         token: "{{ ospool_token }}"
         owner: "{{ file_owner }}"
         group: "{{ file_group }}"
-        expected_issuer: cm-1.ospool.osg-htc.org
+        expected_issuer: flock.opensciencegrid.org
         required_scopes: [READ, ADVERTISE_SCHEDD]
 
     - name: Configure the probe

@@ -47,7 +47,7 @@ EXAMPLES = r"""
   ansible.builtin.copy:
     dest: /etc/condor-ce/config.d/90-local-routes.conf
     content: |
-      JOB_ROUTER_ROUTE_Local_Slurm @=jrt
+      JOB_ROUTER_ROUTE_Slurm_Cluster @=jrt
         TargetUniverse = 9
         GridResource = {{ 'slurm' | osg_htc.site.grid_resource | osg_htc.site.classad_quote }}
       @jrt
@@ -55,7 +55,7 @@ EXAMPLES = r"""
         TargetUniverse = 9
         GridResource = {{ 'pbs' | osg_htc.site.grid_resource(pbs_endpoint) | osg_htc.site.classad_quote }}
       @jrt
-      JOB_ROUTER_ROUTE_NAMES = Local_Slurm Remote_PBS
+      JOB_ROUTER_ROUTE_NAMES = Slurm_Cluster Remote_PBS
     mode: "0644"
   vars:
     pbs_endpoint: osg01@login.example.edu:2222

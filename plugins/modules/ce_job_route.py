@@ -255,7 +255,7 @@ converted_routes:
   type: list
   elements: dict
   sample:
-    - name: Local_Slurm
+    - name: Slurm_Cluster
       grid_resource: batch slurm
       target_universe: 9
 conversion_notes:

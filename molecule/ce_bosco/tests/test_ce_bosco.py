@@ -56,7 +56,7 @@ for path in sys.argv[1:]:
         if not path.endswith("bosco_key.rsa"):
             entry["text"] = data.decode()
     out["files"][path] = entry
-for name in ("JOB_ROUTER_ROUTE_NAMES", "JOB_ROUTER_ROUTE_%s", "JOB_ROUTER_ROUTE_Local_BOSCO", "BOSCO_RMS",
+for name in ("JOB_ROUTER_ROUTE_NAMES", "JOB_ROUTER_ROUTE_%s", "JOB_ROUTER_ROUTE_SSH_Endpoint", "BOSCO_RMS",
              "BOSCO_ENDPOINT", "PORT"):
     out["params"][name] = htcondor2.param.get(name)
 print(json.dumps(out))
@@ -196,7 +196,7 @@ def test_route_through_htcondor_parser(state):
     assert "TargetUniverse = 9" in route
     assert (params["BOSCO_RMS"], params["BOSCO_ENDPOINT"]) == ("slurm", "osg01@login.lab.test")
     # The packaged route of htcondor-ce-bosco reads the same endpoint.
-    assert 'GridResource = "batch slurm osg01@login.lab.test"' in params["JOB_ROUTER_ROUTE_Local_BOSCO"]
+    assert 'GridResource = "batch slurm osg01@login.lab.test"' in params["JOB_ROUTER_ROUTE_SSH_Endpoint"]
     assert params["PORT"] == "9619"
     bosco = state["files"][BOSCO_FILE]
     assert (bosco["owner"], bosco["mode"]) == ("root", "0644")

@@ -14,7 +14,6 @@ from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import bu
 
 from ..conftest import COLLECTION_ROOT
 from ..playbooks import runner
-from ..plugins.module_utils.test_job_routes import PACKAGED_BOTH
 
 ROLE = COLLECTION_ROOT / "roles" / "htcondor_ce"
 
@@ -98,7 +97,7 @@ def test_route_tests_blah_keys_gratia_and_drain_conflicts_are_named(tmp_path):
         htcondor_ce_config={"CONDORCE_MAX_JOBS": 5},
     )
     assert run.returncode != 0
-    assert "No_Such_Route" in output and "Local_Slurm" in output, output
+    assert "No_Such_Route" in output and "Slurm_Cluster" in output, output
     assert "bad-key" in output and "slurm_confpath" in output, output
     assert "Topology resource name" in output, output
     assert "CONDORCE_MAX_JOBS" in output, output
@@ -137,20 +136,37 @@ def test_igtf_key_must_not_be_world_readable(tmp_path):
 ROLE_VARS = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
 
 
-@pytest.mark.parametrize("batch", ["condor", "slurm", "pbs", "sge"])
+# The route blocks of htcondor/htcondor-ce config/02-ce-<batch>-defaults.conf at v24.10.1 (7940d62a;
+# the same at v24.0.1, v25.0.1 and main), as facts: route name and the lines of its block.
+PACKAGED_24 = {
+    "condor": ("Condor_Pool", ["TargetUniverse = 5"]),
+    "slurm": ("Slurm_Cluster", ["TargetUniverse = 9", 'GridResource = "batch slurm"']),
+    "pbs": ("PBS_Cluster", ["TargetUniverse = 9", 'GridResource = "batch pbs"']),
+    "lsf": ("LSF_Cluster", ["TargetUniverse = 9", 'GridResource = "batch lsf"']),
+    "sge": ("SGE_Cluster", ["TargetUniverse = 9", 'GridResource = "batch sge"']),
+    "bosco": ("SSH_Endpoint", ["TargetUniverse = 9", 'GridResource = "batch $(BOSCO_RMS) $(BOSCO_ENDPOINT)"']),
+}
+
+
+@pytest.mark.parametrize("batch", sorted(PACKAGED_24))
 def test_default_routes_are_the_packaged_ones(batch):
-    """Rendered, each default route reads as the htcondor-ce-<batch> package's own new-syntax block."""
+    """Rendered, each default route has the packaged name and reads as the package's own block."""
     routes = ROLE_VARS["__htcondor_ce_packaged_routes"][batch]
-    name = routes[0]["name"]
+    name, lines = PACKAGED_24[batch]
     text, names, _warnings = build_routes(routes)
     assert names == [name]
-    ours = check_config_text(text, [f"JOB_ROUTER_ROUTE_{name}"]).values[f"JOB_ROUTER_ROUTE_{name}"]
-    packaged = check_config_text(PACKAGED_BOTH[batch][1], [f"JOB_ROUTER_ROUTE_{name}"]).values[
-        f"JOB_ROUTER_ROUTE_{name}"
-    ]
-    assert sorted(line.strip() for line in ours.splitlines() if line.strip()) == sorted(
-        line.strip() for line in packaged.splitlines() if line.strip()
-    )
+    packaged = f"JOB_ROUTER_ROUTE_{name} @=jrt\n" + "".join(f"  {line}\n" for line in lines) + "@jrt\n"
+    key = f"JOB_ROUTER_ROUTE_{name}"
+    ours = check_config_text(text, [key]).values[key]
+    theirs = check_config_text(packaged, [key]).values[key]
+    assert sorted(ours.splitlines()) == sorted(theirs.splitlines())
+
+
+def test_the_slurm_double_holds_the_packaged_route():
+    double = COLLECTION_ROOT / "tests/fixtures/packaged_state/usr/share/condor-ce/config.d/02-ce-slurm-defaults.conf"
+    values = check_config_text(double.read_text(), ["JOB_ROUTER_ROUTE_NAMES", "JOB_ROUTER_ROUTE_Slurm_Cluster"]).values
+    assert values["JOB_ROUTER_ROUTE_NAMES"] == "Slurm_Cluster"
+    assert values["JOB_ROUTER_ROUTE_Slurm_Cluster"].splitlines() == PACKAGED_24["slurm"][1]
 
 
 def test_every_batch_system_has_a_default_route_commands_and_services():

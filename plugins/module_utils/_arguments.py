@@ -1,20 +1,21 @@
 # Copyright: Contributors to the osg_htc.site collection
 # SPDX-License-Identifier: Apache-2.0
-"""Build an AnsibleModule whose numeric options refuse infinite and overlong numbers by name.
+"""Numeric options given infinite or overlong numbers fail by name, not in a traceback.
 
 ansible-core's argument checks convert an ``int`` option with ``int(Decimal(value))`` and a
 ``float`` option with ``float(value)``. For infinity (``.inf``, ``"inf"``) the first, and for an
 integer too large for a float the second, raise OverflowError, which some ansible-core releases do
 not catch (ansible/ansible pull request 87253 catches it for ``int``): argument validation then ends
-in a traceback instead of a message naming the option. :func:`new_module` turns that into a failure
-naming the option, its value and the valid range.
+in a traceback instead of a message naming the option. A module catches that OverflowError around
+its ``AnsibleModule(...)`` and calls :func:`fail_overflowing`, which fails naming the option, its
+value and the valid range.
 
 Runs on managed hosts: Python >= 3.9, standard library and ansible-core's module_utils.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, NoReturn
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.validation import check_type_float, check_type_int
@@ -22,16 +23,12 @@ from ansible.module_utils.common.validation import check_type_float, check_type_
 _CHECKERS = {"int": check_type_int, "float": check_type_float}
 
 
-def new_module(argument_spec: Dict[str, Any], valid: Dict[str, str], **kwargs) -> AnsibleModule:
-    """``AnsibleModule(argument_spec=argument_spec, **kwargs)``, failing cleanly on numbers that overflow.
+def fail_overflowing(argument_spec: Dict[str, Any], valid: Dict[str, str], **kwargs) -> NoReturn:
+    """Fail naming the numeric options whose values made ``AnsibleModule(argument_spec, **kwargs)`` overflow.
 
-    ``valid`` describes the valid values of numeric options, by option name (for example
-    ``{"min_cores": "a whole number from 0 to 1000000"}``), for the failure message.
+    Call it when that construction raised OverflowError. ``valid`` describes the valid values of
+    numeric options by name (for example ``{"min_cores": "a whole number from 0 to 1000000"}``).
     """
-    try:
-        return AnsibleModule(argument_spec=argument_spec, **kwargs)
-    except OverflowError:
-        pass
     # Again with every int and float option taken as it comes, to read the values and fail.
     module = AnsibleModule(argument_spec=_loosened(argument_spec), **kwargs)
     problems = []

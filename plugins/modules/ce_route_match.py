@@ -224,7 +224,9 @@ mismatches:
   elements: dict
 """
 
-from ansible_collections.osg_htc.site.plugins.module_utils._arguments import new_module
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.osg_htc.site.plugins.module_utils._arguments import fail_overflowing
 from ansible_collections.osg_htc.site.plugins.module_utils._files import FileError, read_input_text
 from ansible_collections.osg_htc.site.plugins.module_utils._route_match import (
     MAX_MINUTES,
@@ -234,22 +236,27 @@ from ansible_collections.osg_htc.site.plugins.module_utils._route_match import (
     route_match,
 )
 
+ARGUMENT_SPEC = dict(
+    routes=dict(type="list", elements="dict"),
+    routes_file=dict(type="path"),
+    # Jobs are checked by _route_match (the filter shares the checks and their messages).
+    jobs=dict(type="list", elements="dict", required=True),
+    expect=dict(type="dict"),
+    routed_job_max_time=dict(type="int", default=ROUTED_JOB_MAX_TIME),
+)
+MODULE_OPTIONS = dict(
+    mutually_exclusive=[("routes", "routes_file")],
+    required_one_of=[("routes", "routes_file")],
+    supports_check_mode=True,
+)
+
 
 def main():
-    module = new_module(
-        dict(
-            routes=dict(type="list", elements="dict"),
-            routes_file=dict(type="path"),
-            # Jobs are checked by _route_match (the filter shares the checks and their messages).
-            jobs=dict(type="list", elements="dict", required=True),
-            expect=dict(type="dict"),
-            routed_job_max_time=dict(type="int", default=ROUTED_JOB_MAX_TIME),
-        ),
-        {"routed_job_max_time": f"a whole number of minutes from 1 to {MAX_MINUTES}"},
-        mutually_exclusive=[("routes", "routes_file")],
-        required_one_of=[("routes", "routes_file")],
-        supports_check_mode=True,
-    )
+    try:
+        module = AnsibleModule(argument_spec=ARGUMENT_SPEC, **MODULE_OPTIONS)
+    except OverflowError:  # infinity for an int option, on some ansible-core releases
+        valid = {"routed_job_max_time": f"a whole number of minutes from 1 to {MAX_MINUTES}"}
+        fail_overflowing(ARGUMENT_SPEC, valid, **MODULE_OPTIONS)
     params = module.params
     result = dict(changed=False, matches=[], unrouted=[], routes=[], mismatches=[])
     text = None

@@ -346,9 +346,9 @@ import math
 import os
 import socket
 
-from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.osg_htc.site.plugins.module_utils._arguments import new_module
+from ansible_collections.osg_htc.site.plugins.module_utils._arguments import fail_overflowing
 from ansible_collections.osg_htc.site.plugins.module_utils._preflight import (
     HAS_DNSPYTHON,
     HAS_PSUTIL,
@@ -641,8 +641,12 @@ def check_dns(params, findings):
 
 
 def main():
-    valid = dict({name: range_text(name) for name in LIMITS}, ports="TCP ports (1-65535)", dns_port="a port (1-65535)")
-    module = new_module(argument_spec(), valid, supports_check_mode=True)
+    try:
+        module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    except OverflowError:  # infinity for an int option, on some ansible-core releases
+        valid = {name: range_text(name) for name in LIMITS}
+        valid.update(ports="TCP ports (1-65535)", dns_port="a port (1-65535)")
+        fail_overflowing(argument_spec(), valid, supports_check_mode=True)
     params = module.params
     errors = input_errors(params)
     if errors:

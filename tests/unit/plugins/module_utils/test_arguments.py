@@ -1,15 +1,16 @@
 # Copyright: Contributors to the osg_htc.site collection
 # SPDX-License-Identifier: Apache-2.0
-"""Tests for _arguments.new_module: numbers that overflow ansible-core's own checks fail by name."""
+"""Tests for _arguments.fail_overflowing: numbers that overflow ansible-core's own checks fail by name."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.validation import check_type_int
 
-from ansible_collections.osg_htc.site.plugins.module_utils._arguments import new_module
+from ansible_collections.osg_htc.site.plugins.module_utils._arguments import fail_overflowing
 from ansible_collections.osg_htc.site.tests.unit.plugins.modules.utils import (
     AnsibleFailJson,
     patched_exits,
@@ -39,8 +40,12 @@ VALID = {"count": "a whole number from 1 to 10", "ports": "TCP ports (1-65535)"}
 
 
 def build(args):
+    """The module a module's main() builds: AnsibleModule, or on OverflowError fail_overflowing."""
     with patched_exits(), set_module_args(args):
-        return new_module(SPEC, VALID, supports_check_mode=True)
+        try:
+            return AnsibleModule(argument_spec=SPEC, supports_check_mode=True)
+        except OverflowError:
+            fail_overflowing(SPEC, VALID, supports_check_mode=True)
 
 
 def failure(args):

@@ -235,3 +235,13 @@ def test_a_variable_of_another_type_stops_the_role_first(tmp_path):
     assert run.returncode != 0, output
     assert "ce_bosco_endpoints is a dict" in output or "ce_bosco_endpoints" in output, output
     assert "TASK [osg_htc.site.ce_bosco : Create the local users" not in output, output
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="su to oneself without a password needs root")
+def test_an_empty_cluster_list_counts_as_none_installed(step):
+    # What `bosco_cluster -r` of the last cluster leaves: an empty list file,
+    # which -l answers with no output and exit 2.
+    (step.home / ".bosco").mkdir()
+    (step.home / ".bosco" / ".clusterlist").write_text("")
+    run, output = step("if_needed")
+    assert run.returncode == 0 and changed(output) == 2, output

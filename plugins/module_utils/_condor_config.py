@@ -300,8 +300,14 @@ def run_classad_script(script: str, payload, what: str, python: str | None = Non
     if proc is None:
         return None
     if proc.returncode != 0:
-        raise RuntimeError(f"{what} failed (exit {proc.returncode}): {proc.stderr.strip()}")
-    return json.loads(proc.stdout)
+        # The last line says what went wrong (a traceback's last line is the error itself).
+        last = next((line.strip() for line in reversed(proc.stderr.splitlines()) if line.strip()), "no message")
+        how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
+        raise RuntimeError(f"{what} failed ({how}): {last}")
+    try:
+        return json.loads(proc.stdout)
+    except ValueError:
+        raise RuntimeError(f"{what} printed something that is not its JSON result") from None
 
 
 def check_classad_expression(text: str, python: str | None = None, timeout: float = 60) -> ConfigCheck:

@@ -594,7 +594,11 @@ def _check_lines(col: _Collector, label: str, lines: List[str]) -> None:
 
 def _check_expressions(col: _Collector, python: str | None) -> str | None:
     texts = [TRANSFORM_MACRO_RE.sub(MACRO_PLACEHOLDER, text) for _where_, text in col.expressions]
-    bad = check_classad_expressions(texts, python=python)
+    try:
+        bad = check_classad_expressions(texts, python=python)
+    except RuntimeError as exc:
+        col.problems.append(f"the ClassAd expressions could not be checked: {exc}")
+        return None
     if bad is None:
         for (where, text), probe in zip(col.expressions, texts):
             problem = structural_problem(probe)

@@ -792,6 +792,8 @@ PACKAGED_STATE = {
         packages="condor (HTCondor)",
         files=("etc/condor/condor_config",),
         directories=(
+            ("usr/share/condor", "root", 0o755),
+            ("usr/share/condor/config.d", "root", 0o755),
             ("etc/condor/config.d", "root", 0o755),
             ("etc/condor/tokens.d", "root", 0o700),
             ("etc/condor/passwords.d", "root", 0o700),
@@ -807,6 +809,7 @@ PACKAGED_STATE = {
             "etc/condor/config.d/80-osg-flocking.conf",
             "etc/condor/config.d/81-osg-flock-version.conf",
             "etc/gratia/condor-ap/ProbeConfig",
+            "usr/share/condor/config.d/50-gratia-gwms.conf",
         ),
         directories=(
             ("etc/gratia/condor-ap", "root", 0o755),
@@ -850,13 +853,19 @@ PACKAGED_STATE = {
     ),
     "htcondor_ce_slurm": StateSet(
         packages="htcondor-ce-slurm",
-        files=("usr/share/condor-ce/config.d/02-ce-slurm-defaults.conf",),
+        files=(
+            "usr/share/condor-ce/config.d/02-ce-slurm-defaults.conf",
+            "etc/condor-ce/config.d/02-ce-slurm.conf",
+        ),
         directories=(),
         requires=("htcondor_ce",),
     ),
     "htcondor_ce_bosco": StateSet(
         packages="htcondor-ce-bosco",
-        files=("etc/condor-ce/config.d/02-ce-bosco.conf",),
+        files=(
+            "usr/share/condor-ce/config.d/02-ce-bosco-defaults.conf",
+            "etc/condor-ce/config.d/02-ce-bosco.conf",
+        ),
         directories=(("etc/condor-ce/bosco_override", "root", 0o755),),
         requires=("htcondor_ce",),
     ),

@@ -221,3 +221,50 @@ def test_a_variable_of_another_type_stops_the_role_first(tmp_path, overrides, na
     assert run.returncode != 0
     assert named in output, output
     failed_in_preflight(output)
+
+
+SPOOL_CHECK = """\
+- name: Run the htcondor_ce role's batch checks
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: The batch checks, with the CE's effective SPOOL as condor_config read it
+      ansible.builtin.include_role:
+        name: osg_htc.site.htcondor_ce
+        tasks_from: batch.yml
+      vars:
+        htcondor_ce_batch: slurm
+        htcondor_ce_check_batch_commands: false
+        htcondor_ce_shared_spool_check: fail
+        __htcondor_ce_config_result: {effective: {SPOOL: "{{ spool }}"}}
+        __htcondor_ce_exports_files: ["{{ exports }}"]
+"""
+
+
+@pytest.mark.parametrize(
+    "exports, shared",
+    [
+        (None, False),
+        ("# nothing exported\n", False),
+        ("/srv/other  *(rw)\n", False),
+        ("{top}  worker*.example.edu(rw,sync,no_root_squash)\n", True),  # a directory above SPOOL
+        ("{spool}/ 192.0.2.0/24(rw)\n", True),
+        ('"{spool}" *(rw)\n', True),
+        ("{top}-not-a-parent *(rw)\n", False),
+    ],
+)
+def test_a_spool_this_ce_exports_over_nfs_counts_as_shared(tmp_path, exports, shared):
+    # The CE documentation's recommended setup: an NFS server on the CE, SPOOL on a local file system.
+    top = tmp_path / "condor-ce"
+    spool = top / "spool"
+    spool.mkdir(parents=True)
+    exports_file = tmp_path / "exports"
+    if exports is not None:
+        exports_file.write_text(exports.format(top=top, spool=spool))
+    book = tmp_path / "spool.yml"
+    book.write_text(SPOOL_CHECK)
+    run, output = runner.run_with_vars(book, {"spool": str(spool), "exports": str(exports_file)}, tmp_path)
+    if shared:
+        assert run.returncode == 0, output
+    else:
+        assert run.returncode != 0 and "does not export it" in output, output

@@ -9,7 +9,7 @@ each item of a list of dicts). Descriptions use Ansible's semantic markup
 (C(), V(), O(), M(), U() ...), which antsibull-docs-parser parses; markup it
 cannot parse fails the run rather than reaching the page.
 
-The internal role ``common`` (and any role whose argument specs have no ``main``
+The private role ``_common`` (and any role whose argument specs have no ``main``
 entry point) is only listed with its entry points: the other roles call it with
 ``tasks_from`` and set its ``__common_*`` inputs from their own variables, so
 users never set them.

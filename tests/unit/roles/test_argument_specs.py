@@ -1,7 +1,7 @@
 """Every role's defaults agree with its meta/argument_specs.yml.
 
-Generic over the roles in roles/ (the internal ``common`` role has no defaults
-of its own and one entry point per task file, so it is left out): a new role
+Generic over the roles in roles/ (the private ``_common`` role has no ``main``
+entry point, only one per task file, and inputs the calling roles set, so it is left out): a new role
 gets these checks by existing.
 """
 

@@ -1,7 +1,8 @@
 # Copyright: Contributors to the osg_htc.site collection
 # SPDX-License-Identifier: Apache-2.0
-"""HTCondor-CE job routes in the ClassAd transform syntax: model, validation, rendering and
-conversion from the old ``JOB_ROUTER_ENTRIES`` ClassAd syntax.
+"""HTCondor-CE job routes in the ClassAd transform syntax: model, validation and rendering.
+
+Conversion from the old ``JOB_ROUTER_ENTRIES`` ClassAd syntax is :mod:`._route_conversion`.
 
 A route is a mapping: ``name`` plus structured keys (rendered in :data:`RENDER_ORDER`) and/or
 ``commands``, raw transform lines appended after them. Values that are ClassAd expressions are
@@ -9,8 +10,8 @@ strings written verbatim (``'"bar"'`` is the string literal ``bar``); ints, floa
 are written as ClassAd literals. References: HTCondor manual, "The HTCondor Job Router" and
 "ClassAd Transforms"; HTCondor-CE documentation, "Writing Job Routes".
 
-Runs on managed hosts: Python >= 3.9, standard library only; ClassAd checks and the parsing of
-old routes run ``classad2`` in a child process (:mod:`._condor_config`).
+Runs on managed hosts: Python >= 3.9, standard library only; ClassAd checks run ``classad2`` in a
+child process (:mod:`._condor_config`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from ansible_collections.osg_htc.site.plugins.module_utils._classad import (
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import (
     NO_CLASSAD_PARSER,
     check_classad_expressions,
-    run_classad_script,
 )
 from ansible_collections.osg_htc.site.plugins.module_utils._config_text import (
     ConfigTextError,
@@ -655,256 +655,3 @@ def parse_managed_file(text: str) -> List[Dict[str, Any]]:
     if set(order) != set(blocks):
         raise ValueError("its JOB_ROUTER_ROUTE_NAMES does not list exactly its routes")
     return [{"name": name, "commands": blocks[name]} for name in order]
-
-
-# --- conversion from JOB_ROUTER_ENTRIES -------------------------------------------------------
-
-_PARSE_OLD_SCRIPT = """
-import json, sys
-try:
-    import classad2
-except ImportError as err:
-    sys.stderr.write("%s\\n" % err)
-    sys.exit(3)
-out = []
-for chunk in json.load(sys.stdin):
-    try:
-        ad = classad2.parseOne(chunk, classad2.ParserType.New)
-    except Exception as err:
-        out.append({"error": str(err) or type(err).__name__})
-        continue
-    attrs = []
-    for key in ad.keys():
-        text = str(ad.lookup(key))
-        try:
-            value = ad.eval(key)
-        except Exception:
-            value = None
-        kind = "expr"
-        if isinstance(value, bool):
-            kind = "bool" if text.lower() in ("true", "false") else "expr"
-        elif isinstance(value, int):
-            kind = "int" if text.lstrip("-").isdigit() else "expr"
-        elif isinstance(value, str) and str(classad2.ExprTree(classad2.quote(value))) == text:
-            kind = "string"
-        attrs.append([key, text, kind, value if kind != "expr" else None])
-    out.append({"attrs": attrs})
-json.dump(out, sys.stdout)
-"""
-
-_ENTRIES_BLOCK_RE = re.compile(r"^[ \t]*JOB_ROUTER_ENTRIES[ \t]*@=(\w+)[ \t]*\n(.*?)^[ \t]*@\1[ \t]*$", re.M | re.S)
-_ENTRIES_LINE_RE = re.compile(r"^[ \t]*JOB_ROUTER_ENTRIES[ \t]*=((?:[^\n]*\\\n)*[^\n]*)$", re.M)
-
-
-def extract_entries(text: str) -> str:
-    """The JOB_ROUTER_ENTRIES value of a config file (the last definition wins), or ``text`` itself."""
-    found = []
-    for match in _ENTRIES_BLOCK_RE.finditer(text):
-        found.append((match.start(), match.group(2)))
-    for match in _ENTRIES_LINE_RE.finditer(text):
-        found.append((match.start(), re.sub(r"\\\n", "\n", match.group(1))))
-    if not found:
-        return text
-    return max(found)[1]
-
-
-def split_ads(text: str) -> List[str]:
-    """Split old route text into its top-level ``[ ... ]`` ClassAds.
-
-    Skips whitespace, ``# ...`` lines and ``/* ... */`` comments between and inside ads;
-    raises ValueError for anything else outside an ad or an ad left open.
-    """
-    text = "\n".join("" if line.lstrip().startswith("#") else line for line in text.splitlines())
-    ads, depth, start, i, in_string = [], 0, 0, 0, False
-    while i < len(text):
-        char = text[i]
-        if in_string:
-            if char == "\\":
-                i += 1
-            elif char == '"':
-                in_string = False
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            if end < 0:
-                raise ValueError("a /* comment is not closed")
-            i = end + 1
-        elif char == '"':
-            in_string = True
-        elif char == "[":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth < 0:
-                raise ValueError(f"unbalanced ']' at character {i}")
-            if depth == 0:
-                ads.append(text[start : i + 1])
-        elif depth == 0 and not char.isspace():
-            raise ValueError(f"unexpected {text[i : i + 20]!r} outside a [ ... ] route")
-        i += 1
-    if depth or in_string:
-        raise ValueError("the last route is not closed with ']'")
-    return ads
-
-
-def _rewrite_scope(text: str, scope: str, replacement: str) -> str:
-    """Replace ``<scope>.`` attribute prefixes outside string literals."""
-    out, i, in_string = [], 0, False
-    pattern = re.compile(rf"(?<![A-Za-z0-9_.]){scope}\.", re.I)
-    while i < len(text):
-        char = text[i]
-        if in_string:
-            out.append(char)
-            if char == "\\" and i + 1 < len(text):
-                out.append(text[i + 1])
-                i += 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-            out.append(char)
-        else:
-            match = pattern.match(text, i)
-            if match and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.")):
-                out.append(replacement)
-                i = match.end()
-                continue
-            out.append(char)
-        i += 1
-    return "".join(out)
-
-
-def _has_scope(text: str, scope: str) -> bool:
-    return _rewrite_scope(text, scope, "\0") != text
-
-
-def parse_old_ads(chunks: List[str], python: str | None = None, timeout: float = 60):
-    """Parse old route ClassAds with classad2 in a child process; None when classad2 is absent."""
-    return run_classad_script(_PARSE_OLD_SCRIPT, chunks, "parsing the old routes", python=python, timeout=timeout)
-
-
-_SET_DEFAULT_VARIABLES = {name.lower(): name for name in CE_VARIABLES}
-
-
-def convert_old_routes(text: str, python: str | None = None):
-    """Convert old-syntax routes to structured routes.
-
-    ``text`` is a ``JOB_ROUTER_ENTRIES`` value or a whole config file that defines it.
-    Returns ``(routes, notes, problems)``: ``notes`` say what changed in form only,
-    ``problems`` what could not be converted faithfully. Raises ValueError for text
-    that is not old route syntax and RuntimeError when classad2 is absent.
-    """
-    chunks = split_ads(extract_entries(text))
-    if not chunks:
-        raise ValueError("no [ ... ] routes found (expected JOB_ROUTER_ENTRIES in the old ClassAd syntax)")
-    parsed = parse_old_ads(chunks, python=python)
-    if parsed is None:
-        raise RuntimeError(
-            "converting old routes needs classad2 (python3-condor, the HTCondor Python bindings) "
-            "for the Ansible interpreter"
-        )
-    routes, notes, problems, used = [], [], [], set()
-    for index, (chunk, result) in enumerate(zip(chunks, parsed)):
-        if "error" in result:
-            problems.append(f"route #{index + 1} {short_repr(chunk, 60)}: not a valid ClassAd: {result['error']}")
-            continue
-        route, route_notes, route_problems = _convert_ad(index, result["attrs"], used)
-        routes.append(route)
-        notes.extend(route_notes)
-        problems.extend(route_problems)
-    return routes, notes, problems
-
-
-def _convert_ad(index: int, attrs: List[list], used: set):
-    notes, problems = [], []
-    by_name = {attr.lower(): (attr, text, kind, value) for attr, text, kind, value in attrs}
-    raw_name = by_name.get("name")
-    name = raw_name[3] if raw_name and raw_name[2] == "string" else None
-    if name is None:
-        name = f"Route_{index + 1}"
-        notes.append(f"route #{index + 1} has no name; named {name}")
-    elif not ROUTE_NAME_RE.match(name):
-        clean = re.sub(r"[^A-Za-z0-9_]", "_", name)
-        notes.append(f"route {name!r}: renamed {clean!r} (route names are letters, digits and _ only)")
-        name = clean
-    while name.lower() in used:
-        name += "_"
-        notes.append(f"route #{index + 1}: name already used; renamed {name!r}")
-    used.add(name.lower())
-    route: Dict[str, Any] = {"name": name}
-    copy, delete, set_, evalset, extra = {}, [], {}, {}, []
-
-    def problem(attr, message):
-        problems.append(f"route {name!r}, {attr}: {message}")
-
-    for attr, text, kind, value in sorted(attrs, key=lambda a: a[0].lower()):
-        folded = attr.lower()
-        if folded == "name":
-            continue
-        if folded == "targetuniverse":
-            if kind == "int":
-                route["target_universe"] = value
-            else:
-                problem(attr, f"{text} is not an integer universe")
-        elif folded == "gridresource":
-            if kind == "string":
-                try:
-                    route["grid_resource"] = grid_resource_text(value)
-                except ValueError:
-                    extra.append(f"GridResource = {text}")
-                    notes.append(f"route {name!r}: GridResource {value!r} kept as written (not a batch route)")
-            else:
-                problem(attr, f"{text} is an expression; the new syntax takes a string")
-        elif folded == "requirements":
-            if _has_scope(text, "MY"):
-                problem(attr, "refers to MY. (the route ad), which the new syntax does not have")
-            route["requirements"] = _rewrite_scope(text, "TARGET", "")
-        elif folded in ("maxjobs", "maxidlejobs"):
-            key = "max_jobs" if folded == "maxjobs" else "max_idle_jobs"
-            if kind == "int":
-                route[key] = value
-            else:
-                problem(attr, f"{text} is not an integer")
-        elif folded.startswith("copy_"):
-            if kind == "string":
-                copy[attr[5:]] = value
-            else:
-                problem(attr, f"{text} is not a string naming the new attribute")
-        elif folded.startswith("delete_"):
-            delete.append(attr[7:])
-        elif folded.startswith("set_default_") and folded[4:] in _SET_DEFAULT_VARIABLES:
-            _convert_default(route, _SET_DEFAULT_VARIABLES[folded[4:]], text, kind, value, problem)
-        elif folded == "set_default_cerequirements" and kind == "string":
-            route["default_CERequirements"] = value
-        elif folded.startswith("set_"):
-            set_[attr[4:]] = text
-        elif folded.startswith("eval_set_"):
-            if _has_scope(text, "MY"):
-                problem(attr, "refers to MY. (the route ad); check the converted EVALSET by hand")
-            evalset[attr[9:]] = _rewrite_scope(text, "TARGET", "MY.")
-        else:
-            value_text = value if kind == "string" and "$(" not in text else text
-            extra.append(f"{attr} = {value_text}")
-    for key, items in (("copy", copy), ("delete", delete), ("set", set_), ("evalset", evalset)):
-        if items:
-            route[key] = items
-    if extra:
-        route["commands"] = extra
-    if "target_universe" not in route and "grid_resource" not in route:
-        notes.append(f"route {name!r}: no TargetUniverse; the router's default, grid universe (9), applies")
-    return route, notes, problems
-
-
-def _convert_default(route, key, text, kind, value, problem):
-    if key == "default_queue":
-        if kind == "string" and QUEUE_RE.match(value):
-            route[key] = value
-        else:
-            problem(f"set_{key}", f"{text} is not a plain queue name; set default_queue by hand")
-    elif key == "default_pilot_job_env":
-        route[key] = _rewrite_scope(text, "TARGET", "")
-    elif kind == "int":
-        route[key] = value
-    else:
-        route[key] = _rewrite_scope(text, "TARGET", "")

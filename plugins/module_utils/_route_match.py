@@ -41,8 +41,8 @@ from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import (
     RouteError,
     build_routes,
     parse_managed_file,
-    split_ads,
 )
+from ansible_collections.osg_htc.site.plugins.module_utils._route_conversion import split_ads
 
 # /etc/condor-ce/config.d/01-ce-router.conf of the htcondor-ce package sets ROUTED_JOB_MAX_TIME = 4320 (minutes).
 ROUTED_JOB_MAX_TIME = 4320

@@ -22,7 +22,9 @@ description:
     expression with HTCondor's C(classad2) parser. The rendered file is then loaded with HTCondor's configuration
     parser in its place among the CE's configuration files.
   - Converts routes in the old C(JOB_ROUTER_ENTRIES) ClassAd syntax, which HTCondor-CE 24 no longer reads, with
-    O(convert_from) or O(convert_from_file); the result is returned as structured routes to paste into an
+    O(convert_from), O(convert_from_file) and/or O(convert_config_root). Configuration is read with HTCondor's own
+    configuration reader, so config macros are expanded and the site's C(JOB_ROUTER_DEFAULTS) additions are merged
+    into every route, as the old router did. The result is returned as structured routes to paste into an
     inventory, and written as the file with O(write_converted=true).
   - The full reference (keys, render order, value rule, conversion semantics and limits) is docs/job-routes.md
     in the collection.
@@ -39,7 +41,7 @@ options:
     description:
       - The configuration file that holds the routes. It should sort after the packaged C(02-ce-<batch>.conf)
         files so its C(JOB_ROUTER_ROUTE_NAMES) wins.
-      - It must be a file HTCondor-CE reads: when O(ce_config) exists, a directory that is not in its
+      - It must be a file HTCondor-CE reads. When O(ce_config) exists, a directory that is not in its
         C(LOCAL_CONFIG_DIR), a name that its effective C(LOCAL_CONFIG_DIR_EXCLUDE_REGEXP) skips, and a path with
         C($), a control character, surrounding whitespace or a trailing backslash are refused.
     type: path
@@ -144,12 +146,35 @@ options:
     default: present
   convert_from:
     description:
-      - Old-syntax routes to convert, the value of C(JOB_ROUTER_ENTRIES) or a whole configuration file that sets it
-        (C(JOB_ROUTER_ENTRIES @=jre ... @jre) or with line continuations). Needs C(classad2) on the managed host.
+      - Old-syntax routes to convert, either the value of C(JOB_ROUTER_ENTRIES) alone (text whose first item is
+        C([)), taken as written, or configuration that sets it (C(JOB_ROUTER_ENTRIES @=jre ... @jre) or with line
+        continuations), read with HTCondor's configuration reader on the managed host. There
+        C(JOB_ROUTER_ENTRIES) and C(JOB_ROUTER_DEFAULTS) are read as the CE read them, so config macros such as
+        C(FULL_HOSTNAME) are expanded (one the configuration does not define is kept as written), and with
+        C(MERGE_JOB_ROUTER_DEFAULT_ADS) true the ads a site appends to C(JOB_ROUTER_DEFAULTS) are merged into
+        every route, a route's own attribute winning. HTCondor-CE's generated defaults
+        (C(JOB_ROUTER_DEFAULTS_GENERATED)) are not merged.
+      - Configuration that would run a command when read (C(include command), a piped or macro C(include) target,
+        also in an included file) is refused; nothing is run.
+      - Each expression keeps the text written (C(=?=), C(1.0), spacing); comments are dropped and line breaks become
+        spaces. Needs C(classad2) (and for configuration C(htcondor2) or C(condor_config_val)) on the managed host.
       - Mutually exclusive with O(routes) and O(convert_from_file).
     type: str
   convert_from_file:
-    description: Like O(convert_from), read from this file on the managed host, e.g. an old C(02-ce-slurm.conf).
+    description:
+      - Like O(convert_from), read from this file on the managed host, e.g. an old C(02-ce-slurm.conf) or its
+        C(.rpmsave) copy. With O(convert_config_root), the file is read in its place among the CE's configuration
+        files, or after all of them when the CE does not read it (a C(.rpmsave) name, another directory).
+    type: path
+  convert_config_root:
+    description:
+      - The CE's base configuration, for example C(/etc/condor-ce/condor_config), read with the files of its
+        C(LOCAL_CONFIG_DIR) in HTCondor's order, so that C(JOB_ROUTER_DEFAULTS) additions and macros set in any
+        of them apply. Files that would run a command when read are left out, and a note names them.
+      - Alone, converts the effective C(JOB_ROUTER_ENTRIES) of that configuration; with O(convert_from_file) or
+        O(convert_from), reads the old routes from those, and the defaults and macros from both.
+      - Without it, only O(convert_from) or O(convert_from_file) is read, with HTCondor's built-in defaults.
+      - Mutually exclusive with O(routes).
     type: path
   write_converted:
     description:
@@ -211,9 +236,10 @@ EXAMPLES = r"""
           - "endif"
           - "DEFAULT RequestGPUs 0"
 
-- name: Convert the routes of an old CE 23 configuration; show them, write nothing
+- name: Convert the routes of an old CE 23 configuration, with the CE's defaults and macros; write nothing
   osg_htc.site.ce_job_route:
     convert_from_file: /etc/condor-ce/config.d/02-ce-slurm.conf.rpmsave
+    convert_config_root: /etc/condor-ce/condor_config
   register: converted
 
 - name: Show the routes to paste into the inventory
@@ -250,7 +276,9 @@ backup_file:
   returned: changed and backup requested
   type: str
 converted_routes:
-  description: The structured routes converted from O(convert_from) or O(convert_from_file), ready for O(routes).
+  description:
+    - The structured routes converted from O(convert_from), O(convert_from_file) or O(convert_config_root), ready
+      for O(routes).
   returned: when converting
   type: list
   elements: dict
@@ -259,7 +287,10 @@ converted_routes:
       grid_resource: batch slurm
       target_universe: 9
 conversion_notes:
-  description: Changes of form made while converting (renamed routes, kept-as-written attributes).
+  description:
+    - Changes of form made while converting, and what was read, for example renamed routes, merged
+      C(JOB_ROUTER_DEFAULTS) attributes, HTCondor-CE's generated defaults left out, undefined macros kept as written,
+      expressions written as the ClassAd unparser prints them, and CE files left out of the reading.
   returned: when converting
   type: list
   elements: str
@@ -284,10 +315,10 @@ from ansible_collections.osg_htc.site.plugins.module_utils._files import (
 )
 from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import (
     RouteError,
-    convert_old_routes,
     parse_managed_file,
     render_routes,
 )
+from ansible_collections.osg_htc.site.plugins.module_utils._route_conversion import convert_old_routes
 
 NAMES = "JOB_ROUTER_ROUTE_NAMES"
 ROUTE_OPTIONS = dict(
@@ -345,14 +376,14 @@ def _check_in_place(module, path, rendered):
 
 def _converted(module, result):
     params = module.params
-    text = params["convert_from"]
-    if params["convert_from_file"]:
+    text, path = params["convert_from"], params["convert_from_file"]
+    if path:
         try:
-            text = read_input_text(params["convert_from_file"], "convert_from_file")
+            text = read_input_text(path, "convert_from_file")
         except FileError as exc:
             module.fail_json(msg=str(exc), **result)
     try:
-        routes, notes, problems = convert_old_routes(text)
+        routes, notes, problems = convert_old_routes(text, path=path, config_root=params["convert_config_root"])
     except (ValueError, RuntimeError) as exc:
         module.fail_json(msg=f"Cannot convert the old routes: {exc}", **result)
     result.update(converted_routes=routes, conversion_notes=notes, conversion_problems=problems)
@@ -388,12 +419,13 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             convert_from=dict(type="str"),
             convert_from_file=dict(type="path"),
+            convert_config_root=dict(type="path"),
             write_converted=dict(type="bool", default=False),
             ce_config=dict(type="path", default="/etc/condor-ce/condor_config"),
             backup=dict(type="bool", default=False),
         ),
-        mutually_exclusive=[("routes", "convert_from", "convert_from_file")],
-        required_if=[("write_converted", True, ("convert_from", "convert_from_file"), True)],
+        mutually_exclusive=[("routes", "convert_from", "convert_from_file"), ("routes", "convert_config_root")],
+        required_if=[("write_converted", True, ("convert_from", "convert_from_file", "convert_config_root"), True)],
         supports_check_mode=True,
         add_file_common_args=True,
     )
@@ -403,10 +435,12 @@ def main():
     if includable(path):
         module.fail_json(msg=f"path: HTCondor-CE cannot read {path!r}: {includable(path)}", **result)
 
-    converting = params["convert_from"] is not None or params["convert_from_file"] is not None
+    converting = any(params[key] is not None for key in ("convert_from", "convert_from_file", "convert_config_root"))
     if converting:
         if params["state"] == "absent":
-            module.fail_json(msg="convert_from and convert_from_file work with state=present only", **result)
+            module.fail_json(
+                msg="convert_from, convert_from_file and convert_config_root work with state=present only", **result
+            )
         routes = _converted(module, result)
         if not params["write_converted"]:
             module.exit_json(**result)

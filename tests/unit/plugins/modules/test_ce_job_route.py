@@ -181,6 +181,65 @@ def test_removing_the_last_route_removes_the_file(tmp_path, confd):
 def test_convert_with_state_absent_is_refused(tmp_path, confd):
     result = run(tmp_path, state="absent", convert_from=OLD)
     assert result["failed"] is True and "state=present only" in result["msg"]
+    result = run(tmp_path, state="absent", convert_config_root=str(tmp_path / "condor_config"))
+    assert result["failed"] is True and "state=present only" in result["msg"]
+
+
+# HTCondor-CE 23's router settings (01-ce-router.conf) and a site's additions to its defaults.
+CE_23 = (
+    "LOCAL_CONFIG_FILE = /usr/share/condor-ce/condor_ce_router_defaults|\n"
+    "MERGE_JOB_ROUTER_DEFAULT_ADS = True\nJOB_ROUTER_DEFAULTS = $(JOB_ROUTER_DEFAULTS_GENERATED)\n"
+)
+SITE = "Queue = prod\nJOB_ROUTER_DEFAULTS = $(JOB_ROUTER_DEFAULTS) [ set_Foo = 1; ]\n"
+OLD_WITH_MACRO = (
+    'JOB_ROUTER_ENTRIES @=jre\n[ GridResource = "batch pbs"; TargetUniverse = 9; name = "Local_PBS";\n'
+    '  set_default_queue = "$(Queue)"; Requirements = TARGET.x =?= 1.0; ]\n@jre\n'
+)
+PBS_CONVERTED = {
+    "name": "Local_PBS",
+    "grid_resource": "batch pbs",
+    "requirements": "x =?= 1.0",
+    "default_queue": "prod",
+    "target_universe": 9,
+    "set": {"Foo": "1"},
+}
+
+
+def test_convert_the_ce_configuration_with_its_defaults_and_macros(tmp_path):
+    ce = write_ce(tmp_path, {"01-ce-router.conf": CE_23, "02-ce-pbs.conf": OLD_WITH_MACRO, "90-site.conf": SITE})
+    result = run(tmp_path, convert_config_root=ce)
+    assert result["changed"] is False and result["conversion_problems"] == []
+    assert result["converted_routes"] == [PBS_CONVERTED]
+    assert any("JOB_ROUTER_DEFAULTS attributes set_Foo are merged" in n for n in result["conversion_notes"])
+    assert any("generated defaults" in n for n in result["conversion_notes"])
+    assert not (tmp_path / "config.d" / "20-osg-htc-routes.conf").exists()
+
+
+def test_convert_a_leftover_file_with_the_ce_configuration_and_write(tmp_path):
+    ce = write_ce(tmp_path, {"01-ce-router.conf": CE_23, "90-site.conf": SITE})
+    old = tmp_path / "config.d" / "02-ce-pbs.conf.rpmsave"
+    old.write_text(OLD_WITH_MACRO)
+    result = run(tmp_path, convert_from_file=str(old), convert_config_root=ce, write_converted=True)
+    assert result["changed"] is True and result["routes"] == ["Local_PBS"]
+    assert result["converted_routes"] == [PBS_CONVERTED]
+    assert any("is not one of the files the CE reads" in n for n in result["conversion_notes"])
+    text = (tmp_path / "config.d" / "20-osg-htc-routes.conf").read_text()
+    assert "REQUIREMENTS x =?= 1.0" in text and "SET Foo 1" in text and "default_queue = prod" in text
+    # Without the CE's configuration, the file alone: no defaults, and the macro kept for the CE to expand.
+    result = run(tmp_path, convert_from_file=str(old))
+    route = result["converted_routes"][0]
+    assert "set" not in route and route["default_queue"] == "$(Queue)"
+
+
+def test_convert_never_runs_a_command(tmp_path, confd):
+    marker = tmp_path / "marker"
+    old = tmp_path / "old.conf"
+    old.write_text(f"include command : touch {marker}\n" + OLD)
+    result = run(tmp_path, convert_from_file=str(old))
+    assert result["failed"] is True and "would run a command" in result["msg"]
+    result = run(tmp_path, convert_from=f"include : {tmp_path}/x.conf |\n" + OLD)
+    assert result["failed"] is True and "would run a command" in result["msg"]
+    assert not marker.exists()
 
 
 INJECTION = "/x\n@jrt\nALLOW_WRITE = *\nJUNK @=jrt\n/"

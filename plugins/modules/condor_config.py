@@ -34,10 +34,10 @@ options:
     description:
       - The configuration file. Name it so it sorts after the packaged files whose values it changes (for example
         C(90-...) after the C(80-osg-flocking.conf) of C(ospool-ap)).
-      - With O(state=present) the module refuses a path HTCondor would never read, when O(config_root) exists: a
-        directory that is not in its C(LOCAL_CONFIG_DIR), or a name that its effective
-        C(LOCAL_CONFIG_DIR_EXCLUDE_REGEXP) skips (dot files, C(~) backups, C(.rpmsave), C(.rpmnew), C(.sh) ...), and
-        a path with C($), a control character, surrounding whitespace or a trailing backslash.
+      - With O(state=present) the module refuses a path HTCondor would never read. When O(config_root) exists, that
+        is a directory that is not in its C(LOCAL_CONFIG_DIR), or a name that its effective
+        C(LOCAL_CONFIG_DIR_EXCLUDE_REGEXP) skips (dot files, C(~) backups, C(.rpmsave), C(.rpmnew), C(.sh) ...); and
+        always a path with C($), a control character, surrounding whitespace or a trailing backslash.
     type: path
     required: true
   settings:
@@ -62,9 +62,9 @@ options:
     description:
       - The file's body, written after the header comment; for configuration that O(settings) cannot express, such
         as C(if) blocks or C(use) lines.
-      - Lines that make HTCondor run a command when it reads the file (C(include command : ...), an C(include) whose
-        target contains C(|) or a C($) macro, a piped C(LOCAL_CONFIG_FILE)) are refused: validation would run them,
-        in check mode too.
+      - Lines that make HTCondor run a command when it reads the file (an C(include command) line, an C(include) whose
+        target contains C(|) or a C($) macro, a piped C(LOCAL_CONFIG_FILE)) are refused, since validation would run
+        them, in check mode too.
     type: str
   comment:
     description:
@@ -83,7 +83,7 @@ options:
         read, with every file of that configuration in HTCondor's order.
       - When it does not exist (HTCondor is not installed yet), the file is checked on its own and a warning says
         so.
-      - The check reads the files of that configuration as C(include) lines and never runs a command: a host file
+      - The check reads the files of that configuration as C(include) lines and never runs a command. A host file
         that runs one when read is left out of the check with a warning, and a piped C(LOCAL_CONFIG_FILE) (such as
         HTCondor-CE's C(condor_ce_router_defaults)) is not run.
     type: path

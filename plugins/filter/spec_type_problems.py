@@ -17,9 +17,9 @@ version_added: 0.2.0
 author:
   - Contributors to the osg_htc.site collection
 description:
-  - A role's C(meta/argument_specs.yml) checks its variables before the role runs, but Ansible does not convert
+  - "A role's C(meta/argument_specs.yml) checks its variables before the role runs, but Ansible does not convert
     them: a string given where the spec says C(list) passes the check (Ansible would split it at commas) and
-    reaches the tasks as a string, and a number given where it says C(str) reaches them as a number.
+    reaches the tasks as a string, and a number given where it says C(str) reaches them as a number."
   - This filter takes the values and the C(options) of an argument spec entry point and lists, strictly, every
     value that is not already of its declared type, in nested C(elements) and C(options) too.
   - V(str) must be a string; V(list) a list; V(dict) a mapping; V(int) an integer or a string of digits (what

@@ -189,7 +189,9 @@ def as_text(name, value) -> str:
         return str(value)
     if isinstance(value, str):
         return value
-    raise ValueError(f"attribute {name} must be a string, number or boolean, not a {type(value).__name__}")
+    # Named apart: a line with "or" before type( reads as a type comparison to ansible-test 2.16.
+    kind = type(value).__name__
+    raise ValueError(f"attribute {name} must be a string, number or boolean, not a {kind}")
 
 
 def is_host_port(value: str) -> bool:

@@ -111,7 +111,7 @@ ENCODINGS = {
     "utf-32-le": wide("utf-32-le"),
     "utf-32-be": wide("utf-32-be"),
     "latin-1": lambda data: data.replace(b"Generic site", "Générique".encode("latin-1")),
-    "cp1252": lambda data: data.replace(b"Generic site", "“site”".encode("cp1252")),
+    "cp1252": lambda data: data.replace(b"Generic site", "\u201csite\u201d".encode("cp1252")),
     "utf-8-bom": lambda data: b"\xef\xbb\xbf" + data,
     "utf-8": lambda data: data,
 }

@@ -425,7 +425,7 @@ def test_deeply_nested_requirements_name_the_route():
 @pytest.mark.parametrize("depth", [33, 5000])
 def test_deeply_nested_values_of_a_mapping_are_refused(depth):
     value = 1
-    for _ in range(depth):
+    for _level in range(depth):
         value = [value]
     with pytest.raises(MatchError, match=r"\('j'\), ad\.x(\[0\])+: lists and mappings nest more than 32 levels"):
         route_match([{"name": "j", "ad": {"x": value}}], routes=[ANY])
@@ -433,7 +433,7 @@ def test_deeply_nested_values_of_a_mapping_are_refused(depth):
 
 def test_values_nested_32_levels_are_taken():
     value = 1
-    for _ in range(31):
+    for _level in range(31):
         value = {"a": value}
     assert one([ANY], {"x": value})["route"] == "Any"
 

@@ -27,6 +27,8 @@ FORBIDDEN_PREFIXES = (
     ".git",
     ".hypothesis/",
     "execution-environment.yml",
+    # The ansible-pull site repository to copy: source repository only (galaxy.yml build_ignore).
+    "docs/examples/",
 )
 # meta/execution-environment.yml and the two lists it names are how
 # ansible-builder finds what the collection needs in an execution environment.

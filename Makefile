@@ -1,7 +1,7 @@
 # Developer entry points for the osg_htc.site collection.
 #
-#   make test    lint, sanity, unit tests, the build check and the Molecule
-#                scenarios in VMs (what CI runs)
+#   make test    lint, sanity, unit tests, the build, import and docs checks and
+#                the Molecule scenarios in VMs (what CI runs)
 #   make demo    boot the VM lab (an Access Point, a Bosco CE, a Slurm cluster
 #                with a CE), run playbooks/site.yml on it, print what each host
 #                now is and what was verified
@@ -9,7 +9,8 @@
 #                and the modules; save the figures as JSON in build/bench
 #
 # Every target installs what it needs: a virtualenv in .venv with the pinned
-# tools of requirements-dev.txt (constraints.txt pins the rest of the tree).
+# tools of requirements-dev.txt (constraints.txt pins the rest of the tree),
+# and .venv-compat with the oldest supported ansible-core (constraints-compat.txt).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -19,21 +20,29 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.installed
-# The oldest ansible-core of meta/runtime.yml, for the unit tests.
+# The oldest ansible-core of meta/runtime.yml, for the unit tests and sanity.
 COMPAT_VENV := .venv-compat
 COMPAT_STAMP := $(COMPAT_VENV)/.installed
+COMPAT_BIN := $(COMPAT_VENV)/bin
 
 # Playbooks run from this checkout find the collection through ansible.cfg's
 # collections_path, where this link makes the checkout osg_htc.site (ansible-lint
 # resolves the collection's modules in playbooks/ the same way).
 COLLECTION_LINK := .cache/collections/ansible_collections/osg_htc/site
 # ansible-test wants the collection at ansible_collections/<ns>/<name>: sanity
-# runs on a copy of the tracked and new files laid out that way.
+# runs on a copy of the tracked and new files laid out that way, one per
+# ansible-core (build/sanity/<venv>/ansible_collections/osg_htc/site).
 SANITY_ROOT := build/sanity
-SANITY_TREE := $(SANITY_ROOT)/ansible_collections/osg_htc/site
-# Where ansible-test looks for the pip bootstrap script it cannot download here.
-ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+SANITY_COLLECTION := ansible_collections/osg_htc/site
+# Where ansible-test looks for the pip bootstrap script it cannot download here:
+# get_pip_<pip version>.py, pip 24.2 for ansible-core 2.19, 23.1.2 for 2.16.
+ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
+ANSIBLE_TEST_GET_PIP := $(ANSIBLE_TEST_CACHE)/get_pip_24_2.py $(ANSIBLE_TEST_CACHE)/get_pip_23_1_2.py
 DIST := build/dist
+# galaxy-importer on the built tarball: its settings, and where it runs (it
+# writes importer_result.json into its working directory).
+IMPORTER_CONFIG := tests/galaxy-importer.cfg
+IMPORTER_DIR := build/importer
 # The Debian packages the tests run on: the VM lab's (tools/lab.py, docs/lab.md)
 # and dnsmasq-base, the DNS server the host_preflight tests start on loopback.
 # make installs the missing ones with apt-get (through sudo unless root).
@@ -45,10 +54,12 @@ SCENARIO ?=
 # finds on PATH. Where pyenv provides them, put their real bin directories on
 # PATH and drop pyenv's shims, which fail for any version not selected.
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
-SANITY_PATH := $(subst $(eval) ,:,$(strip $(abspath $(BIN)) $(wildcard $(PYENV_ROOT)/versions/3.*/bin)))
+SANITY_PYTHONS := $(wildcard $(PYENV_ROOT)/versions/3.*/bin)
+# $(call sanity_path,<venv bin>): that venv's ansible-test first, then the Pythons.
+sanity_path = $(subst $(eval) ,:,$(strip $(abspath $(1)) $(SANITY_PYTHONS)))
 
-.PHONY: help test lint unit unit-compat sanity build build-check molecule lab-image system-deps demo demo-down bench changelog docs \
-	constraints clean
+.PHONY: help test lint unit unit-compat sanity build build-check import-check docs-check molecule lab-image system-deps \
+	demo demo-down bench changelog docs constraints clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -59,17 +70,17 @@ $(VENV_STAMP): requirements-dev.txt requirements.txt constraints.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-$(COMPAT_STAMP): requirements-compat.txt requirements.txt
+$(COMPAT_STAMP): requirements-compat.txt requirements.txt constraints-compat.txt
 	$(PYTHON) -m venv $(COMPAT_VENV)
-	$(COMPAT_VENV)/bin/python -m pip install --quiet --upgrade pip==25.3
-	$(COMPAT_VENV)/bin/python -m pip install --quiet -r requirements-compat.txt
+	$(COMPAT_BIN)/python -m pip install --quiet --upgrade pip==25.3
+	$(COMPAT_BIN)/python -m pip install --quiet -r requirements-compat.txt -c constraints-compat.txt
 	touch $@
 
 $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../../.. $@
 
-test: lint sanity unit unit-compat build-check molecule  ## Everything CI runs
+test: lint sanity unit unit-compat build-check import-check docs-check molecule  ## Everything CI runs
 	@echo "make test: all checks passed"
 
 lint: $(VENV_STAMP) $(COLLECTION_LINK)  ## ruff, yamllint, ansible-lint, argument specs, changelog fragments
@@ -88,17 +99,28 @@ unit: $(VENV_STAMP) system-deps  ## pytest unit tests with coverage
 unit-compat: $(COMPAT_STAMP) system-deps  ## The unit tests again on the oldest supported ansible-core
 	$(COMPAT_VENV)/bin/python -m pytest tests/unit -q -p no:cacheprovider
 
-sanity: $(VENV_STAMP)  ## ansible-test sanity on a copy laid out as ansible_collections/osg_htc/site
-	rm -rf $(SANITY_ROOT)
-	mkdir -p $(SANITY_TREE)
+# $(call sanity_run,<venv bin>,<tree>): ansible-test sanity of that venv's
+# ansible-core on a fresh copy of the collection at <tree>.
+define sanity_run
+	rm -rf $(2)
+	mkdir -p $(2)
 	git ls-files --cached --others --exclude-standard --deduplicate -z \
-		| tar --null --files-from=- --ignore-failed-read -cf - | tar -xf - -C $(SANITY_TREE)
+		| tar --null --files-from=- --ignore-failed-read -cf - | tar -xf - -C $(2)
 	# A repository of its own: inside this checkout's (where build/ is ignored)
 	# ansible-test would list no files at all.
-	cd $(SANITY_TREE) && git init --quiet && git add --all
-	install -D -m 0644 tools/ansible_test_get_pip.py $(ANSIBLE_TEST_GET_PIP)
-	cd $(SANITY_TREE) && PATH="$(SANITY_PATH):$$(tr : '\n' <<<"$$PATH" | grep -v '/shims$$' | paste -sd:)" \
+	cd $(2) && git init --quiet && git add --all
+	cd $(2) && PATH="$(call sanity_path,$(1)):$$(tr : '\n' <<<"$$PATH" | grep -v '/shims$$' | paste -sd:)" \
 		ansible-test sanity --local --color no
+endef
+
+# Every ansible-core the collection supports (meta/runtime.yml: >=2.16): the
+# newest in .venv, the oldest in .venv-compat. tests/config.yml sets the Python
+# floor of the modules; tests/sanity/ignore-<version>.txt (reasons in
+# tests/sanity/README.md) are read by the matching ansible-test.
+sanity: $(VENV_STAMP) $(COMPAT_STAMP)  ## ansible-test sanity on ansible-core 2.19 and 2.16, each on a copy laid out as ansible_collections/osg_htc/site
+	for get_pip in $(ANSIBLE_TEST_GET_PIP); do install -D -m 0644 tools/ansible_test_get_pip.py $$get_pip; done
+	$(call sanity_run,$(BIN),$(SANITY_ROOT)/main/$(SANITY_COLLECTION))
+	$(call sanity_run,$(COMPAT_BIN),$(SANITY_ROOT)/compat/$(SANITY_COLLECTION))
 
 build: $(VENV_STAMP)  ## Build the collection tarball into build/dist
 	rm -rf $(DIST)
@@ -106,6 +128,23 @@ build: $(VENV_STAMP)  ## Build the collection tarball into build/dist
 
 build-check: build  ## Build, then check the tarball holds no test, lab or CI files
 	$(BIN)/python tools/check_build.py $(DIST)/osg_htc-site-*.tar.gz
+
+# Galaxy's importer, offline: no container engine, no network (its settings in
+# tests/galaxy-importer.cfg); tools/import_check.py prints its warnings and
+# fails on any ERROR.
+import-check: build-check  ## Run galaxy-importer on the built tarball; fail on any ERROR, print the WARNINGs
+	rm -rf $(IMPORTER_DIR)
+	mkdir -p $(IMPORTER_DIR)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python tools/import_check.py --config $(IMPORTER_CONFIG) \
+		--workdir $(IMPORTER_DIR) $(DIST)/osg_htc-site-*.tar.gz
+
+# antsibull-docs checks what a docsite build would read: the plugins' docs
+# through ansible-doc, docs/docsite/links.yml and extra-docs.yml and the
+# guides under docs/docsite/rst (generated from docs/*.md by tools/gen_docsite.py).
+docs-check: $(VENV_STAMP) $(COLLECTION_LINK)  ## Lint the collection's docsite (antsibull-docs lint-collection-docs), offline
+	$(BIN)/python tools/gen_docsite.py --check
+	PATH=$(abspath $(BIN)):$$PATH ANSIBLE_COLLECTIONS_PATH=$(abspath .cache/collections) \
+		$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 system-deps:  ## Install the Debian packages the tests need (SYSTEM_PACKAGES) that are missing
 	@missing=$$(for package in $(SYSTEM_PACKAGES); do \
@@ -145,19 +184,24 @@ demo-down: $(VENV_STAMP)  ## Stop a lab left running by DEMO_KEEP=1 make demo
 bench: $(VENV_STAMP) $(COLLECTION_LINK) lab-image  ## Time site.yml on the lab and the modules; JSON in build/bench
 	$(BIN)/python tools/site_lab.py bench
 
-docs: $(VENV_STAMP)  ## Regenerate docs/variables.md from the roles' meta/argument_specs.yml
+docs: $(VENV_STAMP)  ## Regenerate docs/variables.md (from the argument specs) and docs/docsite/ (from the guides and galaxy.yml)
 	$(BIN)/python tools/gen_variables_reference.py
+	$(BIN)/python tools/gen_docsite.py
 
 # antsibull-changelog lists new modules and filters through ansible-doc, which
 # finds the collection through the link.
 changelog: $(VENV_STAMP) $(COLLECTION_LINK)  ## Release: render CHANGELOG.rst from the fragments (version from galaxy.yml)
 	PATH=$(abspath $(BIN)):$$PATH ANSIBLE_COLLECTIONS_PATH=$(abspath .cache/collections) $(BIN)/antsibull-changelog release
 
-constraints:  ## Re-pin the whole tool tree after changing requirements-dev.txt
+constraints:  ## Re-pin both tool trees after changing requirements-dev.txt, requirements-compat.txt or requirements.txt
 	rm -rf build/constraints-venv
 	$(PYTHON) -m venv build/constraints-venv
 	build/constraints-venv/bin/python -m pip install --quiet -r requirements-dev.txt
 	build/constraints-venv/bin/python -m pip freeze --exclude pip --exclude setuptools > constraints.txt
+	rm -rf build/constraints-venv
+	$(PYTHON) -m venv build/constraints-venv
+	build/constraints-venv/bin/python -m pip install --quiet -r requirements-compat.txt
+	build/constraints-venv/bin/python -m pip freeze --exclude pip --exclude setuptools > constraints-compat.txt
 	rm -rf build/constraints-venv
 
 clean:  ## Remove build output, caches and the virtualenv

@@ -747,15 +747,16 @@ def load_instances(run_dir: Path) -> list[dict]:
 # What prepare copies into the VMs
 
 
-def htcondor_wheel(root: Path | None = None, requirements: Path = REPO_ROOT / "requirements.txt") -> Path:
-    """The htcondor wheel pinned in the collection's requirements.txt, for Debian 12's Python 3.11."""
+def htcondor_wheel(root: Path | None = None, constraints: Path = REPO_ROOT / "constraints.txt") -> Path:
+    """The htcondor wheel pinned in constraints.txt (the version the tests use), for Debian 12's Python 3.11.
+
+    requirements.txt gives the range the collection supports; constraints.txt the one version tested.
+    """
     pins = [
-        line.split("==", 1)[1].strip()
-        for line in requirements.read_text().splitlines()
-        if line.startswith("htcondor==")
+        line.split("==", 1)[1].strip() for line in constraints.read_text().splitlines() if line.startswith("htcondor==")
     ]
     if len(pins) != 1:
-        raise LabError(f"{requirements}: expected one htcondor==VERSION pin, found {len(pins)}")
+        raise LabError(f"{constraints}: expected one htcondor==VERSION pin, found {len(pins)}")
     wheels = (root or cache_root()) / "wheels"
     pattern = f"htcondor-{pins[0]}-cp311-cp311-manylinux*.whl"
     found = sorted(wheels.glob(pattern))

@@ -143,5 +143,26 @@ def test_introspection_finds_the_collection_requirements(built, tmp_path):
     )
     assert requirement_lines(pip) == requirement_lines(COLLECTION_ROOT / "requirements.txt")
     assert requirement_lines(bindep) == requirement_lines(COLLECTION_ROOT / "bindep.txt")
-    assert "htcondor==" in pip.read_text()
+    assert re.search(r"^htcondor>=24\.0,<26\b", pip.read_text(), re.MULTILINE)
     assert "openssh-clients [platform:rpm]" in bindep.read_text()
+
+
+def test_requirements_state_ranges_and_constraints_pin_a_version_in_each():
+    """An execution environment installs requirements.txt next to other collections: ranges, never exact pins.
+
+    The versions the tests run with are pinned in constraints.txt (and constraints-compat.txt), inside those ranges.
+    """
+    from packaging.requirements import Requirement
+
+    requirements = [Requirement(line) for line in requirement_lines(COLLECTION_ROOT / "requirements.txt")]
+    assert {requirement.name for requirement in requirements} == {"htcondor", "dnspython", "psutil"}
+    for requirement in requirements:
+        assert all(spec.operator not in ("==", "===") for spec in requirement.specifier), requirement
+        assert any(spec.operator == ">=" for spec in requirement.specifier), f"{requirement}: no lower bound"
+        for constraints in ("constraints.txt", "constraints-compat.txt"):
+            (pin,) = [
+                line.split("==")[1]
+                for line in (COLLECTION_ROOT / constraints).read_text().splitlines()
+                if line.lower().startswith(f"{requirement.name}==")
+            ]
+            assert pin in requirement.specifier, f"{constraints}: {requirement.name}=={pin} is outside {requirement}"

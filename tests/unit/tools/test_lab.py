@@ -276,24 +276,35 @@ def test_up_refuses_a_run_dir_in_use(tmp_path, monkeypatch):
 
 
 def test_wheel_comes_from_the_pin_and_the_cache(tmp_path):
-    requirements = tmp_path / "requirements.txt"
-    requirements.write_text("dnspython==2.7.0\nhtcondor==25.14.1\n")
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("dnspython==2.7.0\nhtcondor==25.14.1\n")
     wheel = tmp_path / "wheels" / "htcondor-25.14.1-cp311-cp311-manylinux_2_28_x86_64.whl"
     wheel.parent.mkdir()
     wheel.write_bytes(b"")
-    assert lab.htcondor_wheel(tmp_path, requirements) == wheel
+    assert lab.htcondor_wheel(tmp_path, constraints) == wheel
 
 
 def test_wheel_needs_exactly_one_pin(tmp_path):
-    requirements = tmp_path / "requirements.txt"
-    requirements.write_text("dnspython==2.7.0\n")
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("dnspython==2.7.0\n")
     with pytest.raises(lab.LabError, match="expected one htcondor==VERSION pin, found 0"):
-        lab.htcondor_wheel(tmp_path, requirements)
+        lab.htcondor_wheel(tmp_path, constraints)
 
 
 def test_the_repository_pins_the_wheel_it_ships_to_the_vms():
-    text = (lab.REPO_ROOT / "requirements.txt").read_text()
-    assert text.count("htcondor==") == 1
+    """One exact version in constraints.txt, within the range requirements.txt states."""
+    from packaging.requirements import Requirement
+
+    pins = [
+        line for line in (lab.REPO_ROOT / "constraints.txt").read_text().splitlines() if line.startswith("htcondor==")
+    ]
+    assert len(pins) == 1
+    (supported,) = [
+        Requirement(line)
+        for line in (lab.REPO_ROOT / "requirements.txt").read_text().splitlines()
+        if line.startswith("htcondor")
+    ]
+    assert pins[0].split("==")[1] in supported.specifier
 
 
 def test_packaged_state_sets_bring_what_they_require(tmp_path):

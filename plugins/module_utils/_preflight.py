@@ -6,8 +6,10 @@ sockets, the host's own addresses, and forward and reverse DNS of a name.
 These functions measure and report; the module holds the options, judges the measurements against
 its thresholds and words the findings.
 
-Runs on managed hosts: Python >= 3.9, standard library plus psutil (every measurement) and
-dnspython (DNS only), both imported optionally so that the module can name the missing package.
+Runs on managed hosts: Python >= 3.9, standard library plus psutil (every measurement but DNS) and
+dnspython (DNS), both optional: a host is measured before anything is installed on it, so without
+psutil the same values are read from Linux's /proc and /sys, and without dnspython DNS is asked by
+the small client of ``_preflight_fallback`` (``measured_with`` says which).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import os
 import socket
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Set, Tuple
+
+from ansible_collections.osg_htc.site.plugins.module_utils import _preflight_fallback as fallback
 
 try:
     import psutil
@@ -34,6 +38,20 @@ except ImportError:
 HAS_PSUTIL = psutil is not None
 HAS_DNSPYTHON = dns is not None
 
+
+def can_measure_hardware() -> bool:
+    """psutil, or the Linux files the fallback reads."""
+    return HAS_PSUTIL or fallback.available()
+
+
+def measured_with() -> Dict[str, str]:
+    """What measures here: the libraries, or the fallbacks of _preflight_fallback."""
+    return dict(
+        hardware="psutil" if HAS_PSUTIL else "linux /proc (psutil is not installed)",
+        dns="dnspython" if HAS_DNSPYTHON else "built-in DNS client (dnspython is not installed)",
+    )
+
+
 IPAddress = Any  # ipaddress.IPv4Address | ipaddress.IPv6Address, spelled for Python 3.9
 
 
@@ -50,12 +68,16 @@ class NoNameserver(PreflightError):
 
 def cpu_counts() -> Dict[str, int | None]:
     """Logical CPUs (hyperthreads count) and physical cores (None when the platform does not say)."""
+    if not HAS_PSUTIL:
+        return fallback.cpu_counts()
     # None when the platform cannot tell: counted as 0, so a minimum fails rather than passes unseen.
     return dict(logical=psutil.cpu_count(logical=True) or 0, physical=psutil.cpu_count(logical=False))
 
 
 def memory() -> Dict[str, int]:
     """Total memory as the kernel reports it (MemTotal) and what is available to new processes."""
+    if not HAS_PSUTIL:
+        return fallback.memory()
     measured = psutil.virtual_memory()
     return dict(total_bytes=measured.total, available_bytes=measured.available)
 
@@ -80,18 +102,23 @@ def disk(path: str) -> Dict[str, Any]:
     """The file system holding ``path`` (or its nearest existing parent): where, what, size and free space."""
     measured_path = nearest_existing(path)
     mount = mount_point(measured_path)
-    # The last entry for a mount point is the one on top when file systems are stacked.
-    partitions = [part for part in psutil.disk_partitions(all=True) if part.mountpoint == mount]
-    partition = partitions[-1] if partitions else None
-    usage = psutil.disk_usage(measured_path)
+    if HAS_PSUTIL:
+        # The last entry for a mount point is the one on top when file systems are stacked.
+        partitions = [part for part in psutil.disk_partitions(all=True) if part.mountpoint == mount]
+        entry = (partitions[-1].device, partitions[-1].fstype) if partitions else None
+        measured = psutil.disk_usage(measured_path)
+        total, free = measured.total, measured.free
+    else:
+        entry = fallback.mount_entry(mount)
+        total, free = fallback.usage(measured_path)
     return dict(
         path=path,
         measured_path=measured_path,
         mount=mount,
-        device=partition.device if partition else None,
-        fstype=partition.fstype if partition else None,
-        total_bytes=usage.total,
-        free_bytes=usage.free,
+        device=entry[0] if entry else None,
+        fstype=entry[1] if entry else None,
+        total_bytes=total,
+        free_bytes=free,
     )
 
 
@@ -113,6 +140,11 @@ def listeners_by_port() -> Dict[int, List[Dict[str, Any]]]:
 
     Raises PreflightError when the host does not let this process list its sockets.
     """
+    if not HAS_PSUTIL:
+        try:
+            return fallback.listeners_by_port()
+        except OSError as exc:
+            raise PreflightError(f"Cannot list the listening sockets ({exc})") from None
     try:
         connections = psutil.net_connections(kind="inet")
     except psutil.AccessDenied as exc:
@@ -133,6 +165,10 @@ def listeners_by_port() -> Dict[int, List[Dict[str, Any]]]:
 
 def own_addresses() -> Set[IPAddress]:
     """The host's interface addresses other hosts could reach: no loopback, no link-local."""
+    if not HAS_PSUTIL:
+        return {
+            address for address in fallback.interface_addresses() if not (address.is_loopback or address.is_link_local)
+        }
     addresses = set()
     for entries in psutil.net_if_addrs().values():
         for entry in entries:
@@ -151,6 +187,8 @@ def address_texts(addresses) -> List[str]:
 
 def dns_name_error(text: str) -> str | None:
     """Why ``text`` is not a valid DNS name, or None when it is one."""
+    if not HAS_DNSPYTHON:
+        return fallback.name_error(text)
     try:
         dns.name.from_text(text)
     except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
@@ -160,6 +198,8 @@ def dns_name_error(text: str) -> str | None:
 
 def canonical_name(text: str) -> str:
     """A DNS name as compared: lower case, without the final dot."""
+    if not HAS_DNSPYTHON:
+        return fallback.canonical(text)
     return dns.name.from_text(text).to_text(omit_final_dot=True).lower()
 
 
@@ -185,6 +225,8 @@ def look_up(fqdn: str, nameservers: List[str] | None, port: int, timeout: float)
     ``nameservers`` empty or None means those of /etc/resolv.conf. ``timeout`` (seconds) bounds each
     lookup across all the servers. Raises NoNameserver when there is no server to ask.
     """
+    if not HAS_DNSPYTHON:
+        return _look_up_without_dnspython(fqdn, nameservers, port, timeout)
     try:
         resolver = dns.resolver.Resolver(configure=not nameservers)
     except dns.resolver.NoResolverConfiguration as exc:
@@ -212,4 +254,22 @@ def look_up(fqdn: str, nameservers: List[str] | None, port: int, timeout: float)
     except dns.exception.DNSException as exc:
         # Timeouts and SERVFAIL/REFUSED answers: the servers did not say.
         answer.error = str(exc) or type(exc).__name__
+    return answer
+
+
+def _look_up_without_dnspython(fqdn: str, nameservers: List[str] | None, port: int, timeout: float) -> DnsAnswer:
+    """look_up with the built-in client: the same questions, answers of the same shape."""
+    servers = list(nameservers) if nameservers else fallback.system_nameservers()
+    if not servers:
+        raise NoNameserver(f"no nameserver in {fallback.RESOLV_CONF}")
+    resolver = fallback.Resolver(servers, port, timeout)
+    answer = DnsAnswer(nameservers=servers, port=port)
+    try:
+        answer.forward = resolver.records(fqdn, "A") + resolver.records(fqdn, "AAAA")
+        for text in answer.forward:
+            # PTR targets come in the text form canonical names have: only the case and final dot remain.
+            ptr = [target.rstrip(".").lower() for target in resolver.records(fallback.reverse_name(text), "PTR")]
+            answer.reverse.append((text, ptr))
+    except fallback.DnsError as exc:
+        answer.error = str(exc)
     return answer

@@ -33,7 +33,9 @@ description:
     forward addresses must include one of the host's own addresses. The host's loopback and link-local
     addresses are not counted as its own (no other host reaches them), and a forward address in the loopback
     range is itself a failure."
-  - The module only reads the host and changes nothing, so it runs the same way in check mode.
+  - The module only reads the host and changes nothing, so it runs the same way in check mode. It needs
+    nothing installed on the host beyond Python, so a host can be measured before anything is installed on it
+    (RV(measured_with) says how it measured).
 extends_documentation_fragment:
   - osg_htc.site._attributes
   - osg_htc.site._attributes.info_module
@@ -144,14 +146,18 @@ options:
     description:
       - Fail the task when a check falls short. The default only reports, in RV(passed) and RV(failures), so
         the caller decides whether a shortfall is a warning or an error.
-      - Bad options and missing Python libraries always fail the task. A numeric option outside its range, not a
-        number (NaN) or infinite fails the task with a message naming the option and its range.
+      - Bad options always fail the task, and so does a host that is not Linux and lacks psutil. A numeric option
+        outside its range, not a number (NaN) or infinite fails the task with a message naming the option and its
+        range.
     type: bool
     default: false
 requirements:
-  - psutil (Debian and EL package C(python3-psutil)), for every check.
-  - dnspython 2.0 or newer (package C(python3-dns) on Debian and Ubuntu, C(python3-dns) or C(python3-dnspython)
-    on EL), for the V(dns) check only.
+  - Python 3.9 or newer on the host. psutil (package C(python3-psutil)) and dnspython 2.0 or newer (C(python3-dns)
+    on EL, C(python3-dnspython) on Debian and Ubuntu) are used when present.
+  - Without psutil, the cores, memory, disk, ports and own addresses are read from Linux's C(/proc) and C(/sys),
+    the files psutil reads there (other systems need psutil). Without dnspython, a built-in DNS client asks the same
+    questions (A, AAAA, PTR, recursion desired, over UDP, over TCP when an answer is truncated) of the same
+    servers.
 notes:
   - The own-address check fails behind 1:1 NAT (for example a cloud VM whose public address is not on any
     of its interfaces). HTCondor then needs C(TCP_FORWARDING_HOST); check the NAT mapping by hand and leave
@@ -310,6 +316,18 @@ ports:
       description: Whether the port is as O(port_expect) asks.
       type: bool
   sample: [{port: 9618, state: free, listeners: [], passed: true}]
+measured_with:
+  description: What measured, the libraries or the built-in fallbacks used when one is not installed.
+  returned: always
+  type: dict
+  contains:
+    hardware:
+      description: V(psutil), or Linux's C(/proc) and C(/sys) when psutil is not installed.
+      type: str
+    dns:
+      description: V(dnspython), or the module's own DNS client when dnspython is not installed.
+      type: str
+  sample: {hardware: psutil, dns: dnspython}
 dns:
   description: What DNS says about O(fqdn).
   returned: when V(dns) is in O(checks)
@@ -350,17 +368,17 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.osg_htc.site.plugins.module_utils._arguments import fail_overflowing
 from ansible_collections.osg_htc.site.plugins.module_utils._preflight import (
-    HAS_DNSPYTHON,
-    HAS_PSUTIL,
     NoNameserver,
     PreflightError,
     address_texts,
+    can_measure_hardware,
     canonical_name,
     cpu_counts,
     disk,
     dns_name_error,
     listeners_by_port,
     look_up,
+    measured_with,
     memory,
     own_addresses,
 )
@@ -370,8 +388,7 @@ ALL_CHECKS = ["cores", "memory", "disk", "dns", "ports"]
 OSPOOL_AP = {"min_cores": 6, "min_memory_gib": 12, "min_disk_gb": 1000}
 GIB = 2**30
 GB = 10**9
-PSUTIL_PACKAGES = "python3-psutil (Debian, Ubuntu and EL)"
-DNSPYTHON_PACKAGES = "python3-dns (Debian, Ubuntu and EL), python3-dnspython on some EL releases"
+PSUTIL_PACKAGES = "python3-psutil; needed on systems other than Linux"
 
 # The valid range of each numeric option, as DOCUMENTATION gives it: (least, most, least excluded,
 # most excluded, unit). Thresholds stop at sizes no host reaches, so every product stays finite.
@@ -652,17 +669,15 @@ def main():
     if errors:
         module.fail_json(msg="; ".join(errors))
     checks = [check for check in ALL_CHECKS if check in params["checks"]]
-    if checks and not HAS_PSUTIL:
+    if checks and not can_measure_hardware():
         module.fail_json(msg=missing_required_lib(f"psutil ({PSUTIL_PACKAGES})"))
-    if "dns" in checks and not HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib(f"dnspython ({DNSPYTHON_PACKAGES})"))
     if "dns" in checks and params["fqdn"] is not None:
         error = dns_name_error(params["fqdn"])
         if error is not None:
             module.fail_json(msg=f"fqdn {params['fqdn']!r} is not a valid DNS name: {error}")
 
     findings = Findings()
-    result = dict(changed=False, checks=checks)
+    result = dict(changed=False, checks=checks, measured_with=measured_with())
     if "cores" in checks:
         result["cores"] = check_cores(params, findings)
     if "memory" in checks:

@@ -359,20 +359,35 @@ def test_dns_timeout_bounds_a_silent_server(dns_server):
     assert messages(result)[0].startswith(f"no DNS answer about {dns_server.consistent}")
 
 
-def test_missing_psutil_names_the_package(monkeypatch):
-    # psutil is installed here; stand in a managed host without it.
-    monkeypatch.setattr(host_preflight, "HAS_PSUTIL", False)
+def test_a_host_without_psutil_and_dnspython_is_measured_all_the_same(monkeypatch, dns_server, tmp_path):
+    """A host is measured before anything is installed on it: Linux's /proc and the built-in DNS client."""
+    args = dict(fqdn=dns_server.consistent, disk_path=str(tmp_path), **dns_server.module_args, **LOW)
+    with_libraries = run(**args)
+    # psutil and dnspython are installed here; stand in a managed host without them.
+    monkeypatch.setattr(_preflight, "HAS_PSUTIL", False)
+    monkeypatch.setattr(_preflight, "HAS_DNSPYTHON", False)
+    without = run(**args)
+    assert without["measured_with"] == {
+        "hardware": "linux /proc (psutil is not installed)",
+        "dns": "built-in DNS client (dnspython is not installed)",
+    }
+    assert with_libraries["measured_with"] == {"hardware": "psutil", "dns": "dnspython"}
+    assert without["passed"] is True, without["failures"]
+    assert without["cores"] == with_libraries["cores"]
+    assert without["memory"]["total_bytes"] == with_libraries["memory"]["total_bytes"]
+    assert {key: without["disk"][key] for key in ("mount", "device", "fstype", "total_bytes")} == {
+        key: with_libraries["disk"][key] for key in ("mount", "device", "fstype", "total_bytes")
+    }
+    assert without["dns"] == with_libraries["dns"]
+
+
+def test_without_psutil_off_linux_the_package_is_named(monkeypatch):
+    monkeypatch.setattr(_preflight, "HAS_PSUTIL", False)
+    monkeypatch.setattr(_preflight.fallback, "available", lambda: False)
     result = run(checks=["cores"])
     assert result["failed"] is True
     assert "psutil" in result["msg"]
     assert "python3-psutil" in result["msg"]
-
-
-def test_missing_dnspython_names_the_package_only_when_dns_is_checked(monkeypatch):
-    # dnspython is installed here; stand in a managed host without it.
-    monkeypatch.setattr(host_preflight, "HAS_DNSPYTHON", False)
-    assert "python3-dns" in run(checks=["dns"])["msg"]
-    assert run(checks=["cores"], min_cores=1)["passed"] is True
 
 
 # --- DNS, against dnsmasq ----------------------------------------------------------------------

@@ -117,6 +117,17 @@ def run(tmp_path, extra: dict):
             "Refusing the token",
             id="malformed-token",
         ),
+        pytest.param(
+            # Ansible's argument spec check lets both pass: it does not convert the variables it checks.
+            dict(GOOD, access_point_gratia_site_name=5),
+            "access_point_gratia_site_name is an int (5), but the argument spec says str",
+            id="site-name-a-number",
+        ),
+        pytest.param(
+            dict(GOOD, access_point_ospool_central_managers="cm-1.ospool.osg-htc.org,cm-2.ospool.osg-htc.org"),
+            "access_point_ospool_central_managers is a str",
+            id="central-managers-a-string",
+        ),
     ],
 )
 def test_bad_input_fails_in_preflight_with_a_clear_message(tmp_path, extra, message):

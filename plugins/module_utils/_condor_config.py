@@ -301,13 +301,13 @@ def run_classad_script(script: str, payload, what: str, python: str | None = Non
         return None
     if proc.returncode != 0:
         # The last line says what went wrong (a traceback's last line is the error itself).
-        last = next((line.strip() for line in reversed(proc.stderr.splitlines()) if line.strip()), "no message")
-        how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
-        raise RuntimeError(f"{what} failed ({how}): {last}")
+        last = next((line.strip() for line in reversed(proc.stderr.splitlines()) if line.strip()), "")
+        how = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
+        raise RuntimeError(f"{what} failed ({how})" + (f": {last[:200]}" if last else ""))
     try:
         return json.loads(proc.stdout)
-    except ValueError:
-        raise RuntimeError(f"{what} printed something that is not its JSON result") from None
+    except ValueError as exc:
+        raise RuntimeError(f"{what} gave no readable answer: {exc}") from None
 
 
 def check_classad_expression(text: str, python: str | None = None, timeout: float = 60) -> ConfigCheck:

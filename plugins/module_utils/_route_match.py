@@ -612,18 +612,11 @@ def match_routes(
 
 
 def _child_failure(what: str, exc: Exception) -> str:
-    """A failed or timed-out child as one line: its exit or signal and the last line it wrote, no traceback."""
+    """A failed or timed-out child as one line (run_classad_script already says its exit or signal and last line)."""
     text = str(exc)
     if isinstance(exc, RecursionError):
         return f"{what} failed: the jobs or routes nest too deeply to be passed on ({text})"
-    head, _sep, rest = text.partition("): ")
-    lines = [line.strip() for line in rest.splitlines() if line.strip()]
-    if not _sep:  # a time-out, or a message without the child's output
-        return text
-    code = head.rpartition("(exit ")[2]
-    status = f"killed by signal {code[1:]}" if code.startswith("-") else f"exit {code}"
-    last = f": {_cut(lines[-1])}" if lines else ""
-    return f"{what} failed ({status}){last}"
+    return _cut(text, 400)
 
 
 def _cut(text: str, limit: int = 200) -> str:

@@ -169,6 +169,8 @@ backup_file:
   type: str
 """
 
+import math
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import (
@@ -206,7 +208,7 @@ def value_text(name, value):
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise ConfigTextError(f"{option}: {value} is not a finite number")
         return repr(value)
     if isinstance(value, list):

@@ -113,10 +113,13 @@ def test_shell_key_doubles_hold_upstream_keys_in_order(record):
         assert found == keys
 
 
+def _decode(part: str):
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
 def _claims(path: Path):
     header, payload, _signature = path.read_text().strip().split(".")
-    decode = lambda part: json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))  # noqa: E731
-    return decode(header), decode(payload), path.read_text().strip().split(".")[1]
+    return _decode(header), _decode(payload), payload
 
 
 @pytest.mark.parametrize("record", [r for r in RECORDS if r["kind"] == "token"], ids=lambda r: r["path"])

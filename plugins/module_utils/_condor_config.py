@@ -96,12 +96,13 @@ NO_CLASSAD_PARSER = (
 # means "no bindings" and nothing else.
 _NO_BINDINGS = 3
 
-# One child loads up to three configurations in turn: an empty one and the
-# candidate on its own (the read-back check), then the wrapper (values). After
-# the read-back load, each intended name is put back to its value in the empty
-# configuration: if the whole table then equals the empty one, the candidate
-# defined nothing else. Built-in defaults that change on every lookup
-# ($RANDOM_INTEGER) are told apart by looking them up a few times more.
+# One child loads the empty configuration and each candidate on its own (the
+# read-back checks, one per candidate that asks for one), then the wrapper
+# (values). After each read-back load, each intended name is put back to its
+# value in the empty configuration: if the whole table then equals the empty
+# one, the candidate defined nothing else. Built-in defaults that change on
+# every lookup ($RANDOM_INTEGER) are told apart by looking them up a few times
+# more.
 _CONFIG_SCRIPT = """
 import json, os, sys
 try:
@@ -122,24 +123,26 @@ def load(path):
 def table():
     return dict((key.lower(), param.get(key)) for key in param.keys())
 
-readback = request.get("readback")
-if readback:
-    load(readback["empty"])
+readbacks = request.get("readbacks") or []
+if readbacks:
+    load(request["empty"])
     base = table()
-    load(readback["twin"])
-    names = readback["names"]
-    out["readback"] = dict((name, param.get(name)) for name in names)
-    for name in names:
-        if base.get(name.lower()) is None:
-            del param[name]
-        else:
-            param[name] = base[name.lower()]
-    now = table()
-    extra = []
-    for key in sorted(set(base) | set(now)):
-        if base.get(key) != now.get(key) and len(set(param.get(key) for _ in range(4))) == 1:
-            extra.append(key)
-    out["extra"] = extra
+    out["readbacks"] = []
+    for readback in readbacks:
+        load(readback["twin"])
+        names = readback["names"]
+        got = dict((name, param.get(name)) for name in names)
+        for name in names:
+            if base.get(name.lower()) is None:
+                del param[name]
+            else:
+                param[name] = base[name.lower()]
+        now = table()
+        extra = []
+        for key in sorted(set(base) | set(now)):
+            if base.get(key) != now.get(key) and len(set(param.get(key) for _ in range(4))) == 1:
+                extra.append(key)
+        out["readbacks"].append({"readback": got, "extra": extra})
     load(request["config"])
 out["values"] = dict((name, param.get(name)) for name in request["names"])
 json.dump(out, sys.stdout)
@@ -238,9 +241,8 @@ def check_config_file(
     Raises ValueError for a path HTCondor's ``include`` cannot express.
     """
     with _check_dir(None) as workdir:
-        return _check(
-            path, list(names), include_before, include_after, readback, workdir, python, config_val, timeout, label
-        )
+        files = [*include_before, path, *include_after]
+        return _check(files, list(names), [(path, label, readback)], workdir, python, config_val, timeout)
 
 
 def check_config_text(
@@ -264,9 +266,8 @@ def check_config_text(
         path = os.path.join(workdir, "candidate.conf")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
-        return _check(
-            path, list(names), include_before, include_after, readback, workdir, python, config_val, timeout, label
-        )
+        files = [*include_before, path, *include_after]
+        return _check(files, list(names), [(path, label, readback)], workdir, python, config_val, timeout)
 
 
 def check_classad_expressions(
@@ -493,41 +494,57 @@ def read_base_config(config_root: str, python: str | None = None, timeout: float
     return BaseConfig(dirs=dirs, exclude=found["exclude"].strip() or LOCAL_CONFIG_DIR_EXCLUDE_REGEXP, parser=parser)
 
 
-def placement(config_root: str, path: str) -> Placement:
-    """Place ``path`` among the files HTCondor reads for ``config_root``, in HTCondor's order.
+@dataclass(frozen=True)
+class Arrangement:
+    """Where several config files sit among a base config's ``LOCAL_CONFIG_DIR`` files, in HTCondor's order.
 
-    The candidate takes the place its name gives it in its directory, so files
-    sorting before it are read before it and files sorting after it override it,
-    exactly as on the live host.
+    ``order`` lists every file HTCondor reads, in its order: ``config_root``, then the host's
+    ``LOCAL_CONFIG_DIR`` files with each of the given paths at the place its name gives it (whether
+    or not it exists yet). It is None when the paths cannot all be placed (``note`` says why) and
+    should be checked on their own. ``error``, ``skipped`` as for :class:`Placement`; ``unread``
+    maps each path HTCondor would never read to why.
     """
-    name = os.path.basename(path)
+
+    order: Sequence[str] | None = None
+    note: str | None = None
+    error: str | None = None
+    unread: Mapping[str, str] = field(default_factory=dict)
+    skipped: Sequence[str] = ()
+
+
+def arrange(config_root: str, paths: Sequence[str]) -> Arrangement:
+    """Place ``paths`` among the files HTCondor reads for ``config_root``, in HTCondor's order.
+
+    Each candidate takes the place its name gives it in its directory, so files sorting before it
+    are read before it and files sorting after it (the other candidates included) override it,
+    exactly as on the live host once all of them are written.
+    """
+    paths = [os.path.abspath(path) for path in paths]
     if not os.path.isfile(config_root):
-        unread = None
-        if re.search(LOCAL_CONFIG_DIR_EXCLUDE_REGEXP, name):
-            unread = (
-                f"its name matches HTCondor's default LOCAL_CONFIG_DIR_EXCLUDE_REGEXP {LOCAL_CONFIG_DIR_EXCLUDE_REGEXP}"
-            )
-        return Placement(note=f"{config_root} does not exist", unread=unread)
+        why = f"its name matches HTCondor's default LOCAL_CONFIG_DIR_EXCLUDE_REGEXP {LOCAL_CONFIG_DIR_EXCLUDE_REGEXP}"
+        unread = {path: why for path in paths if re.search(LOCAL_CONFIG_DIR_EXCLUDE_REGEXP, os.path.basename(path))}
+        return Arrangement(note=f"{config_root} does not exist", unread=unread)
     base = read_base_config(config_root)
     if base is None:
-        return Placement(note=NO_PARSER)
+        return Arrangement(note=NO_PARSER)
     if base.error:
-        return Placement(error=f"{config_root} does not load, before any change: {base.error}")
-    directory = os.path.dirname(os.path.abspath(path))
+        return Arrangement(error=f"{config_root} does not load, before any change: {base.error}")
     order = {os.path.abspath(d): i for i, d in enumerate(base.dirs)}
-    if directory not in order:
-        return Placement(
-            note=f"{directory} is not in the LOCAL_CONFIG_DIR of {config_root}",
-            unread=f"its directory is not in the LOCAL_CONFIG_DIR of {config_root} ({', '.join(base.dirs) or 'empty'})",
-        )
-    if re.search(base.exclude, name):
-        return Placement(
-            unread=f"its name matches the LOCAL_CONFIG_DIR_EXCLUDE_REGEXP of {config_root}, {base.exclude}"
-        )
-    key = (order[directory], name)
-    kept, skipped = [], []
+    unread, note = {}, None
+    for path in paths:
+        directory = os.path.dirname(path)
+        if directory not in order:
+            note = note or f"{directory} is not in the LOCAL_CONFIG_DIR of {config_root}"
+            unread[path] = (
+                f"its directory is not in the LOCAL_CONFIG_DIR of {config_root} ({', '.join(base.dirs) or 'empty'})"
+            )
+        elif re.search(base.exclude, os.path.basename(path)):
+            unread[path] = f"its name matches the LOCAL_CONFIG_DIR_EXCLUDE_REGEXP of {config_root}, {base.exclude}"
+    if unread:
+        return Arrangement(note=note, unread=unread)
+    kept, skipped = list(paths), []
     for other in local_config_dir_files(" ".join(base.dirs), base.exclude):
-        if os.path.abspath(other) == os.path.abspath(path):
+        if os.path.abspath(other) in paths:
             continue
         why = includable(os.path.abspath(other))
         commands = [] if why else commands_in_file(other)
@@ -535,9 +552,25 @@ def placement(config_root: str, path: str) -> Placement:
             skipped.append(f"{other} ({why or 'runs a command when read: ' + commands[0]})")
         else:
             kept.append(other)
-    before = [f for f in kept if (order[os.path.dirname(os.path.abspath(f))], os.path.basename(f)) < key]
-    after = [f for f in kept if f not in before]
-    return Placement(before=[config_root, *before], after=after, skipped=skipped)
+
+    def key(path):
+        return (order[os.path.dirname(os.path.abspath(path))], os.path.basename(path))
+
+    return Arrangement(order=[config_root, *sorted(kept, key=key)], skipped=skipped)
+
+
+def placement(config_root: str, path: str) -> Placement:
+    """Place ``path`` among the files HTCondor reads for ``config_root``, in HTCondor's order.
+
+    The candidate takes the place its name gives it in its directory, so files sorting before it
+    are read before it and files sorting after it override it, exactly as on the live host.
+    """
+    where = arrange(config_root, [path])
+    unread = where.unread.get(os.path.abspath(path))
+    if where.order is None:
+        return Placement(note=where.note, error=where.error, unread=unread, skipped=where.skipped)
+    index = where.order.index(os.path.abspath(path))
+    return Placement(before=where.order[:index], after=where.order[index + 1 :], skipped=where.skipped)
 
 
 def check_config_text_in_place(
@@ -556,6 +589,58 @@ def check_config_text_in_place(
         return check_config_text(text, names, label=path, **kwargs), where
     check = check_config_text(text, names, include_before=where.before, include_after=where.after, label=path, **kwargs)
     return check, where
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A config file as it is to be: ``text`` None when it is to be removed; ``readback`` as for
+    :func:`check_config_text`."""
+
+    path: str
+    text: str | None
+    readback: Mapping[str, str | None] | None = None
+
+
+def check_config_texts_in_place(
+    candidates: Sequence[Candidate],
+    config_root: str,
+    names: Iterable[str] = (),
+    *,
+    tmpdir: str | None = None,
+    python: str | None = None,
+    config_val: Sequence[str] = ("condor_config_val",),
+    timeout: float = 60,
+) -> tuple[ConfigCheck, Arrangement]:
+    """Check several files as they are to be, all in their places among ``config_root``'s files, in one go.
+
+    HTCondor's parser reads the whole configuration with every candidate in place (a removed one
+    left out), so ``values`` are the effective values once all of them are written; each candidate
+    with a ``readback`` is also read on its own and must hold exactly those settings. Without a
+    usable ``config_root`` the candidates are checked together on their own; the returned
+    :class:`Arrangement` says why.
+    """
+    paths = [os.path.abspath(candidate.path) for candidate in candidates]
+    if len(set(paths)) != len(paths):
+        raise ValueError(f"the same file is given twice: {', '.join(sorted({p for p in paths if paths.count(p) > 1}))}")
+    where = arrange(config_root, paths)
+    if where.error:
+        return ConfigCheck(ok=False, error=where.error), where
+    with _check_dir(tmpdir) as workdir:
+        checked, stand_ins = [], {}
+        for number, (candidate, path) in enumerate(zip(candidates, paths)):
+            if candidate.text is None:
+                continue
+            stand_in = os.path.join(workdir, f"candidate-{number}.conf")
+            with open(stand_in, "w", encoding="utf-8") as handle:
+                handle.write(candidate.text)
+            stand_ins[path] = stand_in
+            checked.append((stand_in, candidate.path, candidate.readback))
+        removed = {path for candidate, path in zip(candidates, paths) if candidate.text is None}
+        if where.order is None:
+            files = [stand_ins[path] for path in paths if path in stand_ins]
+        else:
+            files = [stand_ins.get(path, path) for path in where.order if path not in removed]
+        return _check(files, list(names), checked, workdir, python, config_val, timeout), where
 
 
 # --- the check itself -----------------------------------------------------------------------
@@ -611,21 +696,29 @@ def _readback_problems(got: Mapping, extra: Sequence[str], expected: Mapping[str
     return problems
 
 
-def _check(path, names, before, after, readback, workdir, python, config_val, timeout, label) -> ConfigCheck:
-    labels = {os.path.abspath(path): label} if label else {}
-    include_lines = [_include_line(p) for p in [*before, path, *after]]
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError as exc:
-        return ConfigCheck(ok=False, error=f"cannot read {label or path}: {exc.strerror}")
-    commands = command_lines(text)
-    if commands:
-        listed = "; ".join(f"line {number}: {line}" for number, line in commands)
-        return ConfigCheck(
-            ok=False,
-            error=f"{label or path} runs a command when HTCondor reads it, which is not allowed here: {listed}",
-        )
+def _check(files, names, checked, workdir, python, config_val, timeout) -> ConfigCheck:
+    """Load ``files`` in order with HTCondor's parser and return the values of ``names``.
+
+    ``checked`` lists the candidates among them as ``(file, label, readback)``: each must not run a
+    command when read, and each with a ``readback`` must read back as exactly those settings.
+    """
+    labels = {os.path.abspath(path): label for path, label, _readback in checked if label}
+    include_lines = [_include_line(p) for p in files]
+    texts = []
+    for path, label, readback in checked:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError as exc:
+            return ConfigCheck(ok=False, error=f"cannot read {label or path}: {exc.strerror}")
+        commands = command_lines(text)
+        if commands:
+            listed = "; ".join(f"line {number}: {line}" for number, line in commands)
+            return ConfigCheck(
+                ok=False,
+                error=f"{label or path} runs a command when HTCondor reads it, which is not allowed here: {listed}",
+            )
+        texts.append((text, label or path, readback))
     token = uuid.uuid4().hex
     wrapper = os.path.join(workdir, "check-wrapper.conf")
     with open(wrapper, "w", encoding="utf-8") as handle:
@@ -637,18 +730,23 @@ def _check(path, names, before, after, readback, workdir, python, config_val, ti
         handle.write(f"{_SENTINEL} = {token}\n")
     labels[wrapper] = _WRAPPER_LABEL
     request = {"names": names, "config": wrapper}
-    expected = None
-    if readback is not None:
-        twin_text, expected = _twin(text, readback)
-        twin, empty = os.path.join(workdir, "readback.conf"), os.path.join(workdir, "empty.conf")
+    expected = []
+    for number, (text, label, readback) in enumerate(texts):
+        if readback is None:
+            continue
+        twin_text, wanted = _twin(text, readback)
+        twin = os.path.join(workdir, f"readback-{number}.conf")
         with open(twin, "w", encoding="utf-8") as handle:
             handle.write(twin_text)
-        with open(empty, "w", encoding="utf-8") as handle:
-            handle.write("LOCAL_CONFIG_DIR =\nLOCAL_CONFIG_FILE =\n")
         with open(twin + ".wrapper", "w", encoding="utf-8") as handle:
             handle.write(_include_line(twin) + "LOCAL_CONFIG_DIR =\nLOCAL_CONFIG_FILE =\n")
-        request["readback"] = {"empty": empty, "twin": twin + ".wrapper", "names": list(expected)}
-        labels[twin] = label or path
+        request.setdefault("readbacks", []).append({"twin": twin + ".wrapper", "names": list(wanted)})
+        expected.append((label, wanted))
+        labels[twin] = label
+    if expected:
+        request["empty"] = os.path.join(workdir, "empty.conf")
+        with open(request["empty"], "w", encoding="utf-8") as handle:
+            handle.write("LOCAL_CONFIG_DIR =\nLOCAL_CONFIG_FILE =\n")
 
     result = _check_with_bindings(request, python, timeout, labels, expected)
     if result is not None:
@@ -670,8 +768,11 @@ def _check(path, names, before, after, readback, workdir, python, config_val, ti
 
 
 def _check_with_bindings(request, python, timeout, labels, expected) -> ConfigCheck | None:
-    """ConfigCheck from htcondor2, or None when the bindings are not importable."""
-    first = request["readback"]["empty"] if "readback" in request else request["config"]
+    """ConfigCheck from htcondor2, or None when the bindings are not importable.
+
+    ``expected`` lists ``(label, settings)`` in the order of the request's read-backs.
+    """
+    first = request.get("empty") or request["config"]
     try:
         proc = _run_script(_CONFIG_SCRIPT, request, python, _clean_env(first), timeout)
     except subprocess.TimeoutExpired:
@@ -686,14 +787,20 @@ def _check_with_bindings(request, python, timeout, labels, expected) -> ConfigCh
             parser="htcondor2",
         )
     out = json.loads(proc.stdout)
-    if expected is not None:
-        problems = _readback_problems(out["readback"], out["extra"], expected)
+    failures = []
+    for (label, wanted), found in zip(expected, out.get("readbacks", [])):
+        problems = _readback_problems(found["readback"], found["extra"], wanted)
         if problems:
-            return ConfigCheck(
-                ok=False,
-                error="HTCondor does not read back the intended settings: " + "; ".join(problems),
-                parser="htcondor2",
+            failures.append((label, problems))
+    if failures:
+        if len(expected) == 1:
+            error = "HTCondor does not read back the intended settings: " + "; ".join(failures[0][1])
+        else:
+            error = "\n".join(
+                f"HTCondor does not read back the intended settings of {label}: " + "; ".join(problems)
+                for label, problems in failures
             )
+        return ConfigCheck(ok=False, error=error, parser="htcondor2")
     return ConfigCheck(ok=True, values=out["values"], parser="htcondor2")
 
 
@@ -730,14 +837,18 @@ __all__ = [
     "LOCAL_CONFIG_DIR_EXCLUDE_REGEXP",
     "NO_CLASSAD_PARSER",
     "NO_PARSER",
+    "Arrangement",
     "BaseConfig",
+    "Candidate",
     "ConfigCheck",
     "Placement",
+    "arrange",
     "check_classad_expression",
     "check_classad_expressions",
     "check_config_file",
     "check_config_text",
     "check_config_text_in_place",
+    "check_config_texts_in_place",
     "commands_in_file",
     "includable",
     "local_config_dir_files",

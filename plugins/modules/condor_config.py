@@ -13,10 +13,13 @@ author:
   - Contributors to the osg_htc.site collection (!UNKNOWN)
 description:
   - Manages one configuration file, typically in C(/etc/condor/config.d/) or C(/etc/condor-ce/config.d/), as a
-    whole, from O(settings) or O(content).
+    whole, from O(settings) or O(content); or several such files of one configuration at once with O(files), in
+    one call.
   - Before the file goes live (and in check mode too), HTCondor's configuration parser loads it in its place among
     the files O(config_root) reads, in HTCondor's order, so a syntax error, a broken C(if)/C(endif) or a bad macro
     fails the task and the live file stays as it was.
+  - With O(files), every file is checked as above, all of them in their places at once, so the effective values are
+    those of the configuration with every file written (or removed) as asked.
   - Returns the effective, macro-expanded value of every name it sets and of O(query) for the whole configuration,
     including files that sort after this one; roles assert on them to prove the host runs what was asked for.
   - The parser is C(htcondor2) from the HTCondor Python bindings (C(python3-condor)) for the Ansible interpreter, or
@@ -38,8 +41,46 @@ options:
         is a directory that is not in its C(LOCAL_CONFIG_DIR), or a name that its effective
         C(LOCAL_CONFIG_DIR_EXCLUDE_REGEXP) skips (dot files, C(~) backups, C(.rpmsave), C(.rpmnew), C(.sh) ...); and
         always a path with C($), a control character, surrounding whitespace or a trailing backslash.
+      - One of O(path) and O(files) is required.
     type: path
-    required: true
+  files:
+    description:
+      - Several files of the configuration O(config_root) reads, managed in one call. Each item is a file as O(path),
+        O(settings), O(content), O(comment) and O(state) describe it for a single file, with its own O(files[].owner),
+        O(files[].group) and O(files[].mode) (the module's own file options apply to every item that does not set
+        them).
+      - Mutually exclusive with O(path), O(settings), O(content) and O(comment); O(state) stays V(present).
+    type: list
+    elements: dict
+    version_added: 0.2.0
+    suboptions:
+      path:
+        description: The configuration file, as O(path).
+        type: path
+        required: true
+      settings:
+        description: Its settings, as O(settings).
+        type: dict
+      content:
+        description: Its body, as O(content).
+        type: str
+      comment:
+        description: Its comment, as O(comment).
+        type: str
+      state:
+        description: V(absent) removes it.
+        type: str
+        choices: [present, absent]
+        default: present
+      owner:
+        description: Its owner, as O(owner).
+        type: str
+      group:
+        description: Its group, as O(group).
+        type: str
+      mode:
+        description: Its mode, as O(mode).
+        type: raw
   settings:
     description:
       - Configuration values in the order they are written, C(NAME = value) each.
@@ -136,6 +177,18 @@ EXAMPLES = r"""
     settings:
       CONDORCE_MAX_JOBS: 0
 
+- name: Two files of the Access Point in one call, each checked, with the values of both in place
+  osg_htc.site.condor_config:
+    files:
+      - path: /etc/condor/config.d/80-osg-flocking.conf
+        comment: The settings of ospool-ap's 80-osg-flocking.conf
+        settings:
+          DAEMON_LIST: $(DAEMON_LIST), SCHEDD
+      - path: /etc/condor/config.d/90-osg-htc-access-point.conf
+        settings:
+          CONDOR_HOST: cm-1.ospool.osg-htc.org,cm-2.ospool.osg-htc.org
+    query: [DAEMON_LIST]
+
 - name: Read effective values without writing anything
   osg_htc.site.condor_config:
     path: /etc/condor/config.d/99-never-written.conf
@@ -147,8 +200,25 @@ EXAMPLES = r"""
 RETURN = r"""
 path:
   description: The file managed.
-  returned: always
+  returned: when O(path) is given
   type: str
+files:
+  description: What happened to each file of O(files), in their order.
+  returned: when O(files) is given
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The file.
+      type: str
+    changed:
+      description: Whether it was (or, in check mode, would be) written, removed or given other attributes.
+      type: bool
+    backup_file:
+      description: Its backup copy, when O(backup) made one.
+      type: str
+      returned: when a backup was made
+  version_added: 0.2.0
 effective:
   description:
     - Effective, macro-expanded value of every name of O(settings) and O(query) for the whole configuration, null when
@@ -164,17 +234,19 @@ parser:
   type: str
   sample: htcondor2
 backup_file:
-  description: The backup copy, when O(backup) made one.
+  description: The backup copy, when O(backup) made one for O(path).
   returned: when a backup was made
   type: str
 """
 
 import math
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import (
-    check_config_text_in_place,
+    Candidate,
+    check_config_texts_in_place,
     includable,
 )
 from ansible_collections.osg_htc.site.plugins.module_utils._config_text import (
@@ -190,7 +262,6 @@ from ansible_collections.osg_htc.site.plugins.module_utils._config_text import (
 from ansible_collections.osg_htc.site.plugins.module_utils._files import (
     FileError,
     ensure_file,
-    exit_with_outcome,
     remove_file,
 )
 
@@ -261,10 +332,45 @@ def render(settings, content, comment):
     return "".join(lines), readback
 
 
+FILE_OPTIONS = dict(
+    path=dict(type="path", required=True),
+    settings=dict(type="dict"),
+    content=dict(type="str"),
+    comment=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    owner=dict(type="str"),
+    group=dict(type="str"),
+    mode=dict(type="raw"),
+)
+
+
+def planned(item):
+    """``(text, readback, problems)`` of one file: its text (None when it is to be removed)."""
+    path = item["path"]
+    if item["state"] != "present":
+        return None, None, []
+    problems = []
+    if includable(path):
+        problems.append(f"path: HTCondor cannot read {path!r}: {includable(path)}")
+    text = readback = None
+    try:
+        text, readback = render(item["settings"], item["content"], item["comment"])
+    except ConfigTextError as exc:
+        problems.append(str(exc))
+    return text, readback, problems
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            path=dict(type="path", required=True),
+            path=dict(type="path"),
+            files=dict(
+                type="list",
+                elements="dict",
+                options=FILE_OPTIONS,
+                mutually_exclusive=[("settings", "content")],
+                required_if=[("state", "present", ("settings", "content"), True)],
+            ),
             settings=dict(type="dict"),
             content=dict(type="str"),
             comment=dict(type="str"),
@@ -274,15 +380,35 @@ def main():
             require_parser=dict(type="bool", default=True),
             backup=dict(type="bool", default=False),
         ),
-        mutually_exclusive=[("settings", "content")],
-        required_if=[("state", "present", ("settings", "content"), True)],
+        required_one_of=[("path", "files")],
+        mutually_exclusive=[
+            ("settings", "content"),
+            ("path", "files"),
+            ("files", "settings"),
+            ("files", "content"),
+            ("files", "comment"),
+        ],
+        required_if=[("state", "present", ("settings", "content", "files"), True)],
         supports_check_mode=True,
         add_file_common_args=True,
     )
     params = module.params
-    path = params["path"]
-    result = dict(changed=False, path=path, effective={}, parser=None)
-    present = params["state"] == "present"
+    single = params["files"] is None
+    if single:
+        # The module's own file options apply to it (ensure_file reads them from its params).
+        fields = ("path", "settings", "content", "comment", "state")
+        items = [{**{key: params[key] for key in fields}, "owner": None, "group": None, "mode": None}]
+        result = dict(changed=False, path=params["path"], effective={}, parser=None)
+    else:
+        items = params["files"]
+        result = dict(changed=False, files=[], effective={}, parser=None)
+        if params["state"] != "present":
+            module.fail_json(msg="state: with files, give each file its own state", **result)
+        paths = [item["path"] for item in items]
+        twice = sorted({path for path in paths if paths.count(path) > 1})
+        if twice:
+            module.fail_json(msg=f"files: {', '.join(twice)} is given more than once", **result)
+    label = params["path"] if single else ", ".join(item["path"] for item in items)
 
     problems = []
     for query in params["query"]:
@@ -290,41 +416,71 @@ def main():
             config_name("query", query)
         except ConfigTextError as exc:
             problems.append(str(exc))
-    if present and includable(path):
-        problems.append(f"path: HTCondor cannot read {path!r}: {includable(path)}")
-    try:
-        text, readback = render(params["settings"], params["content"], params["comment"]) if present else ("", None)
-    except ConfigTextError as exc:
-        problems.append(str(exc))
+    plans = []
+    for item in items:
+        text, readback, found = planned(item)
+        plans.append((text, readback))
+        problems.extend(found if single else [f"{item['path']}: {problem}" for problem in found])
     if problems:
-        module.fail_json(msg=f"Invalid settings for {path}:\n" + "\n".join(problems), **result)
+        module.fail_json(msg=f"Invalid settings for {label}:\n" + "\n".join(problems), **result)
 
-    names = list(dict.fromkeys([*(params["settings"] or {}), *params["query"]]))
-    check, where = check_config_text_in_place(text, path, params["config_root"], names, readback=readback)
+    names = list(
+        dict.fromkeys([name for item in items if item["state"] == "present" for name in item["settings"] or {}])
+    )
+    names = list(dict.fromkeys([*names, *params["query"]]))
+    candidates = [Candidate(item["path"], text, readback) for item, (text, readback) in zip(items, plans)]
+    check, where = check_config_texts_in_place(candidates, params["config_root"], names)
     if where.error:
         module.fail_json(msg=where.error, **result)
-    if present and where.unread:
-        module.fail_json(msg=f"Not writing {path}: HTCondor would never read it, since {where.unread}", **result)
+    for item in items:
+        unread = where.unread.get(os.path.abspath(item["path"]))
+        if item["state"] == "present" and unread:
+            module.fail_json(msg=f"Not writing {item['path']}: HTCondor would never read it, since {unread}", **result)
+    present = any(item["state"] == "present" for item in items)
     if check.ok is False:
-        module.fail_json(msg=f"HTCondor's configuration parser rejects {path}: {check.error}", **result)
+        module.fail_json(msg=f"HTCondor's configuration parser rejects {label}: {check.error}", **result)
     if check.ok is None:
         if params["require_parser"] and present and not module.check_mode:
-            module.fail_json(msg=f"{path} cannot be checked before it goes live: {check.error}", **result)
-        module.warn(f"{path} was not checked with HTCondor's configuration parser: {check.error}")
+            module.fail_json(msg=f"{label} cannot be checked before it goes live: {check.error}", **result)
+        module.warn(f"{label} was not checked with HTCondor's configuration parser: {check.error}")
     elif where.note:
-        module.warn(f"{path} was checked on its own, not with the rest of the configuration: {where.note}")
+        module.warn(f"{label} was checked on its own, not with the rest of the configuration: {where.note}")
     for skipped in where.skipped:
-        module.warn(f"{skipped} was left out of the check of {path}")
+        module.warn(f"{skipped} was left out of the check of {label}")
     result.update(effective=check.values, parser=check.parser)
 
-    try:
-        if present:
-            outcome = ensure_file(module, path, text, backup=params["backup"])
+    diffs = []
+    for item, (text, _readback) in zip(items, plans):
+        path = item["path"]
+        try:
+            if item["state"] == "present":
+                outcome = ensure_file(
+                    module,
+                    path,
+                    text,
+                    backup=params["backup"],
+                    owner=item["owner"],
+                    group=item["group"],
+                    mode=item["mode"],
+                )
+            else:
+                outcome = remove_file(module, path, backup=params["backup"])
+        except FileError as exc:
+            module.fail_json(msg=str(exc), **result)
+        result["changed"] = result["changed"] or outcome["changed"]
+        if outcome.get("diff"):
+            diffs.append(outcome["diff"])
+        if single:
+            if outcome.get("backup_file"):
+                result["backup_file"] = outcome["backup_file"]
         else:
-            outcome = remove_file(module, path, backup=params["backup"])
-    except FileError as exc:
-        module.fail_json(msg=str(exc), **result)
-    exit_with_outcome(module, result, outcome)
+            entry = dict(path=path, changed=outcome["changed"])
+            if outcome.get("backup_file"):
+                entry["backup_file"] = outcome["backup_file"]
+            result["files"].append(entry)
+    if diffs:
+        result["diff"] = diffs[0] if single else diffs
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

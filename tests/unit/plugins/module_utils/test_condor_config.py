@@ -22,11 +22,14 @@ from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import
     LOCAL_CONFIG_DIR_EXCLUDE_REGEXP,
     NO_CLASSAD_PARSER,
     NO_PARSER,
+    Candidate,
     ConfigCheck,
+    arrange,
     check_classad_expression,
     check_classad_expressions,
     check_config_file,
     check_config_text,
+    check_config_texts_in_place,
     commands_in_file,
     local_config_dir_files,
     parse_error_summary,
@@ -478,3 +481,53 @@ def test_a_killed_check_leaves_nothing_behind_after_the_next_one(tmp_path):
     mine.mkdir()
     check_config_text("A = 1\n", tmpdir=str(tmp_path))
     assert not stale.exists() and mine.exists()
+
+
+# --- several candidates at once -------------------------------------------------------------
+
+
+def several(tmp_path):
+    confd = tmp_path / "config.d"
+    confd.mkdir()
+    write(confd, "10-packaged.conf", "A = packaged\nB = packaged\n")
+    write(confd, "50-live.conf", "C = live\n")
+    write(confd, "99-site.conf", "B = site\n")
+    return write(tmp_path, "condor_config", f"LOCAL_CONFIG_DIR = {confd}\n"), confd
+
+
+def test_arrange_places_every_candidate_where_its_name_puts_it(tmp_path):
+    base, confd = several(tmp_path)
+    where = arrange(str(base), [str(confd / "90-b.conf"), str(confd / "50-live.conf"), str(confd / "20-a.conf")])
+    names = [Path(path).name for path in where.order]
+    assert names == ["condor_config", "10-packaged.conf", "20-a.conf", "50-live.conf", "90-b.conf", "99-site.conf"]
+    unplaced = arrange(str(base), [str(confd / "20-a.conf"), str(tmp_path / "elsewhere.conf")])
+    assert unplaced.order is None and "is not in the LOCAL_CONFIG_DIR" in unplaced.note
+    assert list(unplaced.unread) == [str(tmp_path / "elsewhere.conf")]
+
+
+def test_candidates_are_read_all_in_place_a_removed_one_left_out(tmp_path):
+    base, confd = several(tmp_path)
+    candidates = [
+        Candidate(str(confd / "20-a.conf"), "A = $(A) ours\n", {"A": "$(A) ours"}),
+        Candidate(str(confd / "50-live.conf"), None),
+        Candidate(str(confd / "90-b.conf"), "B = ours\nC = $(A)\n", {"B": "ours", "C": "$(A)"}),
+    ]
+    check, where = check_config_texts_in_place(candidates, str(base), ["A", "B", "C"])
+    assert check.ok is True, check.error
+    # 99-site.conf still sorts after 90-b.conf; 50-live.conf's C is gone; C expands A across the candidates.
+    assert check.values == {"A": "packaged ours", "B": "site", "C": "packaged ours"}
+    assert not where.skipped and (confd / "50-live.conf").exists()
+
+
+def test_each_candidates_read_back_failure_is_named(tmp_path):
+    base, confd = several(tmp_path)
+    candidates = [
+        Candidate(str(confd / "20-a.conf"), "A = 1\n", {"A": "1"}),
+        Candidate(str(confd / "90-b.conf"), "B = x \\\nD = y\n", {"B": "x \\", "D": "y"}),
+    ]
+    check, _where = check_config_texts_in_place(candidates, str(base))
+    assert check.ok is False
+    assert f"HTCondor does not read back the intended settings of {confd / '90-b.conf'}: B reads back" in check.error
+    assert "20-a.conf" not in check.error
+    with pytest.raises(ValueError, match="the same file is given twice"):
+        check_config_texts_in_place([candidates[0], candidates[0]], str(base))

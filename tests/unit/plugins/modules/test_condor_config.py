@@ -29,7 +29,8 @@ def root(tmp_path) -> Path:
 
 
 def run(root: Path, **args):
-    args.setdefault("path", str(root.parent / "config.d" / "90-ours.conf"))
+    if "files" not in args:
+        args.setdefault("path", str(root.parent / "config.d" / "90-ours.conf"))
     args.setdefault("config_root", str(root))
     warnings = []
     with mock.patch.object(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg)):
@@ -257,10 +258,92 @@ def test_the_effective_key_is_not_a_dict_method(root):
 
 def test_no_parser_fails_unless_allowed(root):
     missing = ConfigCheck(ok=None, error="no HTCondor parser available")
-    where = mock.Mock(error=None, unread=None, note=None, skipped=[])
-    with mock.patch.object(condor_config, "check_config_text_in_place", return_value=(missing, where)):
+    where = mock.Mock(error=None, unread={}, note=None, skipped=[])
+    with mock.patch.object(condor_config, "check_config_texts_in_place", return_value=(missing, where)):
         strict = run(root, settings={"A": 1})
         relaxed = run(root, settings={"A": 1}, require_parser=False)
     assert strict["failed"] is True and "cannot be checked before it goes live" in strict["msg"]
     assert relaxed["changed"] is True and relaxed["effective"] == {} and relaxed["parser"] is None
     assert any("not checked" in w for w in relaxed["warnings"])
+
+
+# --- several files in one call ------------------------------------------------------------------
+
+
+def run_files(root: Path, files: list, **args):
+    confd = root.parent / "config.d"
+    items = [{**item, "path": str(confd / item["path"])} for item in files]
+    return run(root, files=items, **args)
+
+
+def test_several_files_are_written_in_one_call_each_checked_with_the_others_in_place(root):
+    files = [
+        {"path": "85-flocking.conf", "comment": "Flocking", "settings": {"DAEMON_LIST": "$(DAEMON_LIST), SHADOW"}},
+        {
+            "path": "90-ours.conf",
+            "settings": {"CONDOR_HOST": "cm.local.example.org", "DAEMON_LIST": "$(DAEMON_LIST), X"},
+        },
+    ]
+    first = run_files(root, files, query=["UID_DOMAIN"])
+    assert first["changed"] is True and "path" not in first, first
+    confd = root.parent / "config.d"
+    assert [entry["changed"] for entry in first["files"]] == [True, True]
+    assert first["files"][0]["path"] == str(confd / "85-flocking.conf")
+    # Both new files in place: 90-ours expands DAEMON_LIST over 85-flocking's new value, not over nothing.
+    assert first["effective"] == {
+        "DAEMON_LIST": "MASTER, SCHEDD, SHADOW, X",
+        "CONDOR_HOST": "cm.local.example.org",
+        "UID_DOMAIN": "example.org",
+    }
+    assert (confd / "85-flocking.conf").read_text() == (
+        condor_config.HEADER + "# Flocking\nDAEMON_LIST = $(DAEMON_LIST), SHADOW\n"
+    )
+    again = run_files(root, files, query=["UID_DOMAIN"])
+    assert again["changed"] is False and [entry["changed"] for entry in again["files"]] == [False, False]
+    assert again["effective"] == first["effective"]
+
+
+def test_several_files_in_check_mode_show_one_diff_each_and_write_nothing(root):
+    files = [{"path": "85-a.conf", "settings": {"A": 1}}, {"path": "95-b.conf", "settings": {"B": "$(A)"}}]
+    result = run_files(root, files, _ansible_check_mode=True, _ansible_diff=True)
+    assert result["changed"] is True and result["effective"] == {"A": "1", "B": "1"}
+    assert [d["after_header"] for d in result["diff"]] == [
+        str(root.parent / "config.d" / name) for name in ("85-a.conf", "95-b.conf")
+    ]
+    assert sorted(p.name for p in (root.parent / "config.d").iterdir()) == ["80-packaged.conf"]
+
+
+def test_one_bad_file_stops_every_file_before_any_is_written(root):
+    files = [{"path": "85-a.conf", "settings": {"A": 1}}, {"path": "95-b.conf", "settings": {"B": "x\\"}}]
+    result = run_files(root, files)
+    assert result["failed"] is True and "95-b.conf: settings.B" in result["msg"], result["msg"]
+    rejected = run_files(
+        root, [{"path": "85-a.conf", "settings": {"A": 1}}, {"path": "95-b.conf", "content": "if x\n"}]
+    )
+    assert rejected["failed"] is True and "rejects" in rejected["msg"]
+    assert sorted(p.name for p in (root.parent / "config.d").iterdir()) == ["80-packaged.conf"]
+
+
+def test_several_files_with_their_own_state_and_mode(root):
+    confd = root.parent / "config.d"
+    (confd / "70-old.conf").write_text("OLD = 1\n")
+    files = [
+        {"path": "70-old.conf", "state": "absent"},
+        {"path": "90-ours.conf", "settings": {"A": 1}, "mode": "0640"},
+    ]
+    result = run_files(root, files, query=["OLD"])
+    assert result["changed"] is True and result["effective"] == {"A": "1", "OLD": None}
+    assert not (confd / "70-old.conf").exists()
+    assert oct(ours(root).stat().st_mode & 0o777) == "0o640"
+
+
+def test_several_files_refuse_repeats_unread_places_and_a_global_state(root):
+    twice = run_files(root, [{"path": "90-a.conf", "settings": {"A": 1}}, {"path": "90-a.conf", "settings": {"A": 2}}])
+    assert twice["failed"] is True and "given more than once" in twice["msg"]
+    unread = run_files(
+        root, [{"path": "90-a.conf", "settings": {"A": 1}}, {"path": "90-b.conf.rpmnew", "settings": {}}]
+    )
+    assert unread["failed"] is True and "90-b.conf.rpmnew: HTCondor would never read it" in unread["msg"]
+    absent = run_files(root, [{"path": "90-a.conf", "settings": {"A": 1}}], state="absent")
+    assert absent["failed"] is True and "give each file its own state" in absent["msg"]
+    assert sorted(p.name for p in (root.parent / "config.d").iterdir()) == ["80-packaged.conf"]

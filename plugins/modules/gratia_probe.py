@@ -59,6 +59,15 @@ options:
     description: Keep a timestamped copy of the file before it is changed.
     type: bool
     default: false
+  missing:
+    description:
+      - What to do when the ProbeConfig does not exist. V(fail) names the package that provides it; V(skip) changes
+        nothing and returns RV(exists=false), for a host where the probe is optional (the Access Point role on
+        Debian and Ubuntu, where no probe package exists). The attributes are checked either way.
+    type: str
+    choices: [fail, skip]
+    default: fail
+    version_added: 0.2.0
 extends_documentation_fragment:
   - osg_htc.site._attributes
 attributes:
@@ -105,6 +114,11 @@ path:
   returned: always
   type: str
   sample: /etc/gratia/condor-ap/ProbeConfig
+exists:
+  description: Whether the ProbeConfig exists; false only with O(missing=skip).
+  returned: always
+  type: bool
+  version_added: 0.2.0
 attributes:
   description: Every attribute of the C(ProbeConfiguration) element after the change, as the probe reads them.
   returned: success
@@ -270,6 +284,7 @@ def main():
             path=dict(type="path"),
             attributes=dict(type="dict", required=True),
             backup=dict(type="bool", default=False),
+            missing=dict(type="str", choices=["fail", "skip"], default="fail"),
         ),
         supports_check_mode=True,
     )
@@ -279,7 +294,7 @@ def main():
             msg=f"probe {probe!r} is not a probe name: use letters, digits, '.', '_' and '-', e.g. condor-ap"
         )
     path = module.params["path"] or f"/etc/gratia/{probe}/ProbeConfig"
-    result = dict(changed=False, path=path)
+    result = dict(changed=False, path=path, exists=True)
     try:
         values = wanted_values(probe, module.params["attributes"])
     except ValueError as exc:
@@ -289,6 +304,9 @@ def main():
         current = read_bytes(path)
     except FileError as exc:
         module.fail_json(msg=str(exc), **result)
+    if current is None and module.params["missing"] == "skip":
+        result["exists"] = False
+        module.exit_json(msg=f"{path} does not exist: nothing to configure", **result)
     if current is None:
         package = PACKAGES.get(probe, f"gratia-probe-{probe}")
         module.fail_json(msg=f"{path} does not exist: install the package {package}, which provides it", **result)

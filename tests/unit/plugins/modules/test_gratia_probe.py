@@ -238,6 +238,15 @@ def test_missing_file_names_the_package(tmp_path, probe, package):
     assert not path.exists()
 
 
+def test_a_missing_file_can_be_skipped_but_the_attributes_are_still_checked(tmp_path):
+    path = tmp_path / "ProbeConfig"
+    result = run({"probe": "condor-ap", "path": str(path), "attributes": {"EnableProbe": True}, "missing": "skip"})
+    assert result["changed"] is False and result["exists"] is False and "failed" not in result
+    assert "attributes" not in result and not path.exists()
+    bad = run({"probe": "condor-ap", "path": str(path), "attributes": {"EnableProbe": "maybe"}, "missing": "skip"})
+    assert bad["failed"] is True and "EnableProbe" in bad["msg"]
+
+
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [

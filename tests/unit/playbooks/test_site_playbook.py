@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,94 @@ def test_summary_is_written_in_check_mode_and_says_when_nothing_ran(tmp_path):
     assert summary.read_text() == (
         "No host of ospool_access_points, htcondor_ces or ce_bosco was configured in this run.\n"
     )
+
+
+def site_inventory(tmp_path: Path) -> Path:
+    """One host per group, all on this machine, with the valid input of the preflight tag tests and nothing
+    managed that would reach beyond it."""
+    from ..roles.test_preflight_tag import LOCAL_ONLY, ROLES
+
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "ansible_become": False}
+    groups = {"access_point": "ospool_access_points", "htcondor_ce": "htcondor_ces", "ce_bosco": "ce_bosco"}
+    inventory = {
+        "all": {
+            "children": {
+                group: {
+                    "hosts": {
+                        f"{role}-host": {
+                            **local,
+                            **ROLES[role],
+                            **{f"{role}_manage_{name}": False for name in LOCAL_ONLY[role]},
+                        }
+                    }
+                }
+                for role, group in groups.items()
+            }
+        }
+    }
+    path = tmp_path / "site.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    return path
+
+
+def ran(output: str, host: str) -> set[str]:
+    """The roles whose tasks reported a result for ``host``."""
+    roles = set()
+    task = None
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line
+        elif task and (f"[{host}]" in line) and line.split(":")[0] in ("ok", "changed", "skipping", "fatal"):
+            found = re.match(r"TASK \[osg_htc\.site\.(\w+) :", task)
+            if found:
+                roles.add(found[1])
+    return roles
+
+
+def test_groups_converge_side_by_side_and_tags_choose_each_roles_tasks(tmp_path):
+    inventory = site_inventory(tmp_path)
+    tags = "access_point_preflight,htcondor_ce_preflight,ce_bosco_preflight"
+    result = run_playbook(PLAYBOOK, "-i", str(inventory), "--tags", tags, "--check")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    for host in ("access_point-host", "htcondor_ce-host", "ce_bosco-host"):
+        assert re.search(rf"{host}\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", output), output
+    # Each host ran its own role (a Bosco CE runs the CE's checks too), and only its preflight.
+    assert ran(output, "access_point-host") == {"access_point"}
+    assert ran(output, "htcondor_ce-host") == {"htcondor_ce"}
+    assert ran(output, "ce_bosco-host") == {"ce_bosco", "htcondor_ce"}
+    assert "Check the OSPool token on the controller" in output
+    assert "Install the OSPool token" not in output and "Create the local users" not in output
+
+
+def test_limit_and_skip_tags_work_across_the_groups(tmp_path):
+    inventory = site_inventory(tmp_path)
+    result = run_playbook(
+        PLAYBOOK,
+        "-i",
+        str(inventory),
+        "--limit",
+        "htcondor_ce-host",
+        "--tags",
+        "htcondor_ce_preflight,ce_bosco_preflight",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert ran(output, "htcondor_ce-host") == {"htcondor_ce"}
+    assert "access_point-host" not in output and "ce_bosco-host" not in output
+    skipped = run_playbook(
+        PLAYBOOK,
+        "-i",
+        str(inventory),
+        "--limit",
+        "access_point-host",
+        "--tags",
+        "access_point",
+        "--skip-tags",
+        "access_point_install,access_point_configure,access_point_firewall,access_point_service,access_point_verify",
+    )
+    output = skipped.stdout + skipped.stderr
+    assert skipped.returncode == 0, output
+    assert ran(output, "access_point-host") == {"access_point"}
+    assert "Measure the host against the OSPool Access Point minimums" in output
+    assert "Install the OSPool token" not in output

@@ -23,6 +23,8 @@ VENV_STAMP := $(VENV)/.installed
 # The oldest ansible-core of meta/runtime.yml, for the unit tests and sanity.
 COMPAT_VENV := .venv-compat
 COMPAT_STAMP := $(COMPAT_VENV)/.installed
+# pytest-xdist workers for the unit tests: one per core by default.
+PYTEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 COMPAT_BIN := $(COMPAT_VENV)/bin
 
 # Playbooks run from this checkout find the collection through ansible.cfg's
@@ -93,11 +95,11 @@ lint: $(VENV_STAMP) $(COLLECTION_LINK)  ## ruff, yamllint, ansible-lint, argumen
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/ansible-lint
 
 unit: $(VENV_STAMP) system-deps  ## pytest unit tests with coverage
-	$(BIN)/python -m pytest tests/unit \
+	$(BIN)/python -m pytest tests/unit -n $(PYTEST_WORKERS) --durations=10 \
 		--cov=ansible_collections.osg_htc.site.plugins --cov-report=term-missing:skip-covered
 
 unit-compat: $(COMPAT_STAMP) system-deps  ## The unit tests again on the oldest supported ansible-core
-	$(COMPAT_VENV)/bin/python -m pytest tests/unit -q -p no:cacheprovider
+	$(COMPAT_VENV)/bin/python -m pytest tests/unit -n $(PYTEST_WORKERS) -q -p no:cacheprovider
 
 # $(call sanity_run,<venv bin>,<tree>): ansible-test sanity of that venv's
 # ansible-core on a fresh copy of the collection at <tree>.
@@ -169,8 +171,10 @@ lab-image: system-deps  ## Build the VM lab's base image now (cached outside the
 OFFLINE_SCENARIOS = $(filter-out %_online,$(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 molecule: $(VENV_STAMP) $(COLLECTION_LINK) lab-image  ## Molecule scenarios in VMs, offline ones (SCENARIO=name for one)
 	for scenario in $(or $(SCENARIO),$(OFFLINE_SCENARIOS)); do \
+		start=$$SECONDS; \
 		PATH=$(abspath $(BIN)):$$PATH MOLECULE_GLOB='molecule/*/molecule.yml' \
 			$(BIN)/molecule test --scenario-name $$scenario || exit 1; \
+		echo "::: molecule $$scenario took $$((SECONDS - start)) s"; \
 	done
 
 # The lab is Molecule's `site` scenario; tools/site_lab.py boots it, runs the

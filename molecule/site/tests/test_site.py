@@ -32,9 +32,11 @@ def test_ap_is_an_ospool_access_point(host, effective_config):
 
 def test_cluster_ce_routes_to_its_local_slurm(host, effective_config):
     cluster = on(host, "cluster")
-    values = effective_config(cluster, CE_CONFIG, "JOB_ROUTER_ROUTE_NAMES", "JOB_ROUTER_ROUTE_OSPool")
-    assert values["JOB_ROUTER_ROUTE_NAMES"].replace(",", " ").split() == ["OSPool"]
-    assert 'GridResource = "batch slurm"' in values["JOB_ROUTER_ROUTE_OSPool"]
+    names = ("JOB_ROUTER_ROUTE_NAMES", "JOB_ROUTER_ROUTE_OSPool", "JOB_ROUTER_ROUTE_Slurm_Cluster")
+    values = effective_config(cluster, CE_CONFIG, *names)
+    assert values["JOB_ROUTER_ROUTE_NAMES"].replace(",", " ").split() == ["OSPool", "Slurm_Cluster"]
+    for route in ("JOB_ROUTER_ROUTE_OSPool", "JOB_ROUTER_ROUTE_Slurm_Cluster"):
+        assert 'GridResource = "batch slurm"' in values[route]
     assert cluster.run("runuser -u osg01 -- sinfo --noheader --format=%P").stdout.split() == ["osg*"]
 
 
@@ -59,7 +61,7 @@ def test_site_summary_names_every_host_and_what_was_verified(host):
         "ce: HTCondor-CE-Bosco for osg01@cluster.lab.test",
         "osg01@cluster.lab.test: key login, remote forwarding and `squeue",
         "cluster: HTCondor-CE for slurm",
-        "routes: OSPool (2 test jobs routed as expected)",
+        "routes: OSPool, Slurm_Cluster (2 test jobs routed as expected)",
         "batch client answered: sinfo, squeue",
     ):
         assert line in summary, f"{line!r} not in the site summary:\n{summary[:3000]}"

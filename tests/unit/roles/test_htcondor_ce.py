@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,57 @@ def test_igtf_certificates_must_exist(tmp_path):
     assert run.returncode != 0
     assert f"{cert} and {key} do(es) not exist" in output, output
     failed_in_preflight(output)
+
+
+# The host certificate settings of HTCondor-CE's documentation for IGTF certificates
+# (htcondor/htcondor-ce, branch docs at 30f0bed: docs/v24/configuration/authentication.md,
+# "Configuring Certificates"): the CA files empty, so only the CA directory is trusted.
+IGTF_SETTINGS = {
+    "AUTH_SSL_SERVER_CERTFILE": "/etc/grid-security/hostcert.pem",
+    "AUTH_SSL_SERVER_KEYFILE": "/etc/grid-security/hostkey.pem",
+    "AUTH_SSL_SERVER_CADIR": "/etc/grid-security/certificates",
+    "AUTH_SSL_SERVER_CAFILE": "",
+    "AUTH_SSL_CLIENT_CERTFILE": "/etc/grid-security/hostcert.pem",
+    "AUTH_SSL_CLIENT_KEYFILE": "/etc/grid-security/hostkey.pem",
+    "AUTH_SSL_CLIENT_CADIR": "/etc/grid-security/certificates",
+    "AUTH_SSL_CLIENT_CAFILE": "",
+}
+
+
+@pytest.mark.parametrize("igtf", [True, False])
+def test_igtf_settings_are_the_documented_ones_with_empty_ca_files(tmp_path, igtf):
+    """What the role writes to 90-osg-htc-site.conf, from its own defaults and vars."""
+    out = tmp_path / "settings.json"
+    playbook = tmp_path / "settings.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "The CE settings the role would write",
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "vars_files": [str(ROLE / "defaults" / "main.yml"), str(ROLE / "vars" / "main.yml")],
+                    "tasks": [
+                        {
+                            "name": "Write them as JSON",
+                            "ansible.builtin.copy": {
+                                "content": "{{ __htcondor_ce_settings | to_json }}",
+                                "dest": str(out),
+                                "mode": "0600",
+                            },
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    run, output = runner.run_with_vars(
+        playbook, {"htcondor_ce_batch": "slurm", "htcondor_ce_igtf_certificates": igtf}, tmp_path
+    )
+    assert run.returncode == 0, output
+    settings = json.loads(out.read_text())
+    written = {name: value for name, value in settings.items() if name.startswith("AUTH_SSL_")}
+    assert written == (IGTF_SETTINGS if igtf else {})
 
 
 def test_igtf_key_must_not_be_world_readable(tmp_path):

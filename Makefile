@@ -23,9 +23,9 @@ VENV_STAMP := $(VENV)/.installed
 # The oldest ansible-core of meta/runtime.yml, for the unit tests and sanity.
 COMPAT_VENV := .venv-compat
 COMPAT_STAMP := $(COMPAT_VENV)/.installed
+COMPAT_BIN := $(COMPAT_VENV)/bin
 # pytest-xdist workers for the unit tests: one per core by default.
 PYTEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
-COMPAT_BIN := $(COMPAT_VENV)/bin
 
 # Playbooks run from this checkout find the collection through ansible.cfg's
 # collections_path, where this link makes the checkout osg_htc.site (ansible-lint

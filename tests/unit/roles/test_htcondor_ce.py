@@ -118,6 +118,22 @@ def test_igtf_certificates_must_exist(tmp_path):
     failed_in_preflight(output)
 
 
+def test_igtf_key_must_not_be_world_readable(tmp_path):
+    cert, key = tmp_path / "hostcert.pem", tmp_path / "hostkey.pem"
+    cert.write_text("certificate\n")
+    key.write_text("key\n")
+    key.chmod(0o644)
+    run, output = run_role(
+        tmp_path,
+        htcondor_ce_igtf_certificates=True,
+        htcondor_ce_host_certificate=str(cert),
+        htcondor_ce_host_key=str(key),
+    )
+    assert run.returncode != 0
+    assert f"the key {key} is readable by others (mode 0644): make it 0600" in output, output
+    failed_in_preflight(output)
+
+
 # The host certificate settings of HTCondor-CE's documentation for IGTF certificates
 # (htcondor/htcondor-ce, branch docs at 30f0bed: docs/v24/configuration/authentication.md,
 # "Configuring Certificates"): the CA files empty, so only the CA directory is trusted.
@@ -167,22 +183,6 @@ def test_igtf_settings_are_the_documented_ones_with_empty_ca_files(tmp_path, igt
     settings = json.loads(out.read_text())
     written = {name: value for name, value in settings.items() if name.startswith("AUTH_SSL_")}
     assert written == (IGTF_SETTINGS if igtf else {})
-
-
-def test_igtf_key_must_not_be_world_readable(tmp_path):
-    cert, key = tmp_path / "hostcert.pem", tmp_path / "hostkey.pem"
-    cert.write_text("certificate\n")
-    key.write_text("key\n")
-    key.chmod(0o644)
-    run, output = run_role(
-        tmp_path,
-        htcondor_ce_igtf_certificates=True,
-        htcondor_ce_host_certificate=str(cert),
-        htcondor_ce_host_key=str(key),
-    )
-    assert run.returncode != 0
-    assert f"the key {key} is readable by others (mode 0644): make it 0600" in output, output
-    failed_in_preflight(output)
 
 
 ROLE_VARS = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())

@@ -9,7 +9,6 @@
     lab.py ssh --run-dir DIR ap [command...]
     lab.py status --run-dir DIR           ports, pids and memory of the VMs
     lab.py down --run-dir DIR             stop everything, remove DIR
-    lab.py wheel                          the htcondor wheel for the VMs' Python
     lab.py packaged-state --sets condor_ap,htcondor_ce --output state.tar
 
 The base image is built with debootstrap into a directory, made into an ext4
@@ -160,6 +159,16 @@ apt-get clean
 """
 
 
+def htcondor_pin(constraints: Path = REPO_ROOT / "constraints.txt") -> str:
+    """The htcondor version constraints.txt pins (the one the tests use; requirements.txt gives the range)."""
+    pins = [
+        line.split("==", 1)[1].strip() for line in constraints.read_text().splitlines() if line.startswith("htcondor==")
+    ]
+    if len(pins) != 1:
+        raise LabError(f"{constraints}: expected one htcondor==VERSION pin, found {len(pins)}")
+    return pins[0]
+
+
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     suite: str = "bookworm"
@@ -195,6 +204,9 @@ class Recipe:
         "rsync",
         "openssh-client",
     )
+    # The HTCondor Python bindings (htcondor2, classad2) from PyPI's wheel of this version, installed
+    # with the image's pip: roles and verifiers use HTCondor's real parser in every VM.
+    htcondor: str = dataclasses.field(default_factory=htcondor_pin)
     files: tuple[tuple[str, str, int], ...] = tuple((path, text, mode) for path, (text, mode) in IMAGE_FILES.items())
     customize: str = CUSTOMIZE
     image_size: str = "4G"
@@ -324,6 +336,14 @@ def build_image(recipe: Recipe = Recipe(), root: Path | None = None) -> Image:
         policy.write_text("#!/bin/sh\n# No service starts while the image is built.\nexit 101\n")
         policy.chmod(0o755)
         _in_chroot(rootfs, f"apt-get -q update && apt-get -q -y install {' '.join(recipe.packages)}")
+        step(f"installing the htcondor {recipe.htcondor} wheel")
+        wheel = htcondor_wheel(recipe.htcondor, root)
+        shutil.copy(wheel, rootfs / "tmp" / wheel.name)
+        _in_chroot(
+            rootfs,
+            f"python3 -m pip install --quiet --break-system-packages --no-index --no-deps /tmp/{wheel.name}"
+            f" && rm /tmp/{wheel.name}",
+        )
         step("configuring the image")
         _in_chroot(rootfs, recipe.customize)
         policy.unlink()
@@ -744,21 +764,13 @@ def load_instances(run_dir: Path) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------
-# What prepare copies into the VMs
+# What goes into the image and the VMs
 
 
-def htcondor_wheel(root: Path | None = None, constraints: Path = REPO_ROOT / "constraints.txt") -> Path:
-    """The htcondor wheel pinned in constraints.txt (the version the tests use), for Debian 12's Python 3.11.
-
-    requirements.txt gives the range the collection supports; constraints.txt the one version tested.
-    """
-    pins = [
-        line.split("==", 1)[1].strip() for line in constraints.read_text().splitlines() if line.startswith("htcondor==")
-    ]
-    if len(pins) != 1:
-        raise LabError(f"{constraints}: expected one htcondor==VERSION pin, found {len(pins)}")
+def htcondor_wheel(version: str, root: Path | None = None) -> Path:
+    """The htcondor wheel of that version for Debian 12's Python 3.11, downloaded once into <cache>/wheels."""
     wheels = (root or cache_root()) / "wheels"
-    pattern = f"htcondor-{pins[0]}-cp311-cp311-manylinux*.whl"
+    pattern = f"htcondor-{version}-cp311-cp311-manylinux*.whl"
     found = sorted(wheels.glob(pattern))
     if not found:
         wheels.mkdir(parents=True, exist_ok=True)
@@ -766,7 +778,7 @@ def htcondor_wheel(root: Path | None = None, constraints: Path = REPO_ROOT / "co
             [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
              "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
              "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64",
-             "--dest", str(wheels), f"htcondor=={pins[0]}"],
+             "--dest", str(wheels), f"htcondor=={version}"],
         )  # fmt: skip
         found = sorted(wheels.glob(pattern))
     if not found:
@@ -934,7 +946,6 @@ def main(argv: list[str] | None = None) -> int:
         if name == "ssh":
             sub.add_argument("name")
             sub.add_argument("remote", nargs=argparse.REMAINDER)
-    commands.add_parser("wheel", help="download the pinned htcondor wheel for the VMs; print its path")
     state = commands.add_parser("packaged-state", help="tar the packaged-state test doubles of some sets")
     state.add_argument("--sets", required=True, help=f"comma-separated, from: {', '.join(PACKAGED_STATE)}")
     state.add_argument("--output", type=Path, required=True)
@@ -965,8 +976,6 @@ def main(argv: list[str] | None = None) -> int:
                 state_text = f"RSS {rss:.0f} MiB" if rss is not None else "NOT RUNNING"
                 print(f"{instance['fqdn']:20} {instance['lab_address']:12} ssh 127.0.0.1:{instance['port']} "
                       f"pid {instance['pid']} {state_text} boot-to-ssh {instance['boot_to_ssh_s']} s")  # fmt: skip
-        elif args.command == "wheel":
-            print(htcondor_wheel())
         elif args.command == "packaged-state":
             for member in packaged_state_tarball([name for name in args.sets.split(",") if name], args.output):
                 log(f"packaged state: /{member}")

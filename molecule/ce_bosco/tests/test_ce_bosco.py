@@ -240,23 +240,24 @@ def test_wrong_host_key_stops_the_role_before_any_change(ce, tmp_path, run_conve
         assert body[:40] not in text.replace("\n", "")
 
 
-def test_trust_on_first_use_reports_the_fingerprint_it_pins(ce, tmp_path, run_converge):
-    """Without host_key, ssh-keyscan's answer is pinned and its fingerprint reported; in check mode, nothing changes."""
+def test_check_mode_pins_on_first_use_reports_a_new_endpoint_and_changes_nothing(ce, tmp_path, run_converge):
+    """One check-mode run of the SSH steps with two endpoints (each run costs a minute in the VMs):
+    osg01 without host_key, so ssh-keyscan's answer is pinned and its fingerprint reported; osg04, a local
+    user that does not exist yet, so --check shows what would be set up and skips its checks. Nothing changes."""
     before = gather(ce)["files"]
-    endpoint = {
-        "local_user": "osg01",
-        "remote_user": "osg01",
-        "host": "login.lab.test",
-        "batch": "slurm",
-        "ssh_private_key": PRIVATE_KEY,
-    }
+    common = {"host": "login.lab.test", "batch": "slurm"}
+    endpoints = [
+        {**common, "local_user": "osg01", "remote_user": "osg01", "ssh_private_key": PRIVATE_KEY},
+        {**common, "local_user": "osg04", "remote_user": "osg04", "host_key": " ".join(LOGIN_HOST_KEY)},
+    ]
     # Only the steps that pin host keys and set up SSH: the scenario's own check step covers the rest.
     returncode, output = run_converge(
         "--check",
+        "--diff",
         "--tags",
         SSH_STEPS,
-        extra_vars={"ce_bosco_endpoints": [endpoint], "ce_bosco_trust_on_first_use": True},
-        log=tmp_path / "tofu.log",
+        extra_vars={"ce_bosco_endpoints": endpoints, "ce_bosco_trust_on_first_use": True},
+        log=tmp_path / "check.log",
     )
     assert returncode == 0, output[-3000:]
     fingerprint = subprocess.run(
@@ -267,6 +268,8 @@ def test_trust_on_first_use_reports_the_fingerprint_it_pins(ce, tmp_path, run_co
     ).stdout.split()[1]
     assert "Trusted on first use and pinned for osg01@login.lab.test" in output, output[-3000:]
     assert fingerprint in output, output[-3000:]
+    assert "changed: [ce] => (item=osg04)" in output, output[-3000:]
+    assert not ce.user("osg04").exists
     assert gather(ce)["files"] == before, "check mode changed a file"
 
 
@@ -299,27 +302,3 @@ def test_failed_checks_say_what_to_fix_on_which_side_before_the_ce_changes(ce, t
     assert f"Add this key to ~osg02/.ssh/authorized_keys on login.lab.test (local user osg02): {public}" in output
     after = {path: entry for path, entry in gather(ce)["files"].items() if path in before}
     assert after == before, "the CE changed although a check failed"
-
-
-def test_check_mode_on_a_new_endpoint_reports_and_changes_nothing(ce, tmp_path, run_converge):
-    """A local user that does not exist yet: --check shows what would be set up, skips the checks, writes nothing."""
-    before = gather(ce)["files"]
-    endpoint = {
-        "local_user": "osg04",
-        "remote_user": "osg04",
-        "host": "login.lab.test",
-        "batch": "slurm",
-        "host_key": " ".join(LOGIN_HOST_KEY),
-    }
-    returncode, output = run_converge(
-        "--check",
-        "--diff",
-        "--tags",
-        SSH_STEPS,
-        extra_vars={"ce_bosco_endpoints": [endpoint]},
-        log=tmp_path / "new-endpoint.log",
-    )
-    assert returncode == 0, output[-3000:]
-    assert "changed: [ce] => (item=osg04)" in output, output[-3000:]
-    assert not ce.user("osg04").exists
-    assert gather(ce)["files"] == before, "check mode changed a file"

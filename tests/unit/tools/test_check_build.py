@@ -30,7 +30,7 @@ def test_clean_artifact_passes(tmp_path):
 
 
 def test_test_and_lab_files_are_refused(tmp_path, capsys):
-    lab_files = ["molecule/lab/molecule.yml", ".config/molecule/config.yml", "tools/lab.py"]
+    lab_files = ["molecule/site/molecule.yml", ".config/molecule/config.yml", "tools/lab.py"]
     path = make_tarball(tmp_path, [*SHIPPED, "tests/unit/test_a.py", *lab_files, ".ci/run"])
     assert check_build.main(["x", path]) == 1
     err = capsys.readouterr().err

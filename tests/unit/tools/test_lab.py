@@ -43,6 +43,7 @@ def test_recipe_hash_is_stable():
         {"mirror": "http://mirror.example.org/debian"},
         {"base_packages": (*lab.Recipe().base_packages, "vim-tiny")},
         {"packages": lab.Recipe().packages[:-1]},
+        {"htcondor": "0.0.1"},
         {"files": (*lab.Recipe().files, ("etc/issue", "lab\n", 0o644))},
         {"customize": lab.Recipe().customize + "true\n"},
         {"image_size": "8G"},
@@ -272,23 +273,31 @@ def test_up_refuses_a_run_dir_in_use(tmp_path, monkeypatch):
         lab.up(tmp_path, lab.platforms_from([{"name": "ap"}]))
 
 
-# What prepare copies into the VMs -------------------------------------------------
+# What goes into the image and the VMs --------------------------------------------
 
 
-def test_wheel_comes_from_the_pin_and_the_cache(tmp_path):
+def test_the_pin_comes_from_constraints(tmp_path):
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("dnspython==2.7.0\nhtcondor==25.14.1\n")
+    assert lab.htcondor_pin(constraints) == "25.14.1"
+
+
+def test_the_image_recipe_carries_the_pinned_bindings():
+    assert lab.Recipe().htcondor == lab.htcondor_pin()
+
+
+def test_wheel_comes_from_the_cache(tmp_path):
     wheel = tmp_path / "wheels" / "htcondor-25.14.1-cp311-cp311-manylinux_2_28_x86_64.whl"
     wheel.parent.mkdir()
     wheel.write_bytes(b"")
-    assert lab.htcondor_wheel(tmp_path, constraints) == wheel
+    assert lab.htcondor_wheel("25.14.1", tmp_path) == wheel
 
 
 def test_wheel_needs_exactly_one_pin(tmp_path):
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("dnspython==2.7.0\n")
     with pytest.raises(lab.LabError, match="expected one htcondor==VERSION pin, found 0"):
-        lab.htcondor_wheel(tmp_path, constraints)
+        lab.htcondor_pin(constraints)
 
 
 def test_the_repository_pins_the_wheel_it_ships_to_the_vms():

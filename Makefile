@@ -37,9 +37,12 @@ COLLECTION_LINK := .cache/collections/ansible_collections/osg_htc/site
 SANITY_ROOT := build/sanity
 SANITY_COLLECTION := ansible_collections/osg_htc/site
 # Where ansible-test looks for the pip bootstrap script it cannot download here:
-# get_pip_<pip version>.py, pip 24.2 for ansible-core 2.19, 23.1.2 for 2.16.
-ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
-ANSIBLE_TEST_GET_PIP := $(ANSIBLE_TEST_CACHE)/get_pip_24_2.py $(ANSIBLE_TEST_CACHE)/get_pip_23_1_2.py
+# get_pip_<pip version>.py, pip 24.2 for ansible-core 2.19, 23.1.2 for 2.16. The
+# two sanity runs go side by side, each with its own HOME (ansible-test keeps its
+# virtualenvs in ~/.ansible/test, where the two would race for the same names),
+# sharing the user's pip cache.
+ANSIBLE_TEST_GET_PIP := .ansible/test/cache/get_pip_24_2.py .ansible/test/cache/get_pip_23_1_2.py
+PIP_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pip
 DIST := build/dist
 # galaxy-importer on the built tarball: its settings, and where it runs (it
 # writes importer_result.json into its working directory).
@@ -50,7 +53,7 @@ IMPORTER_DIR := build/importer
 # make installs the missing ones with apt-get (through sudo unless root).
 SYSTEM_PACKAGES := qemu-system-x86 qemu-utils debootstrap vde2 e2fsprogs util-linux openssh-client dnsmasq-base
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-# One Molecule scenario (make molecule SCENARIO=lab), or all of them.
+# One Molecule scenario (make molecule SCENARIO=site), or all of them.
 SCENARIO ?=
 # ansible-test checks module code on every Python version it targets that it
 # finds on PATH. Where pyenv provides them, put their real bin directories on
@@ -98,31 +101,44 @@ unit: $(VENV_STAMP) system-deps  ## pytest unit tests with coverage
 	$(BIN)/python -m pytest tests/unit -n $(PYTEST_WORKERS) --durations=10 \
 		--cov=ansible_collections.osg_htc.site.plugins --cov-report=term-missing:skip-covered
 
-unit-compat: $(COMPAT_STAMP) system-deps  ## The unit tests again on the oldest supported ansible-core
-	$(COMPAT_VENV)/bin/python -m pytest tests/unit -n $(PYTEST_WORKERS) -q -p no:cacheprovider
+# tests/unit/tools tests the repository's own scripts, which run in .venv only.
+unit-compat: $(COMPAT_STAMP) system-deps  ## The unit tests again on the oldest supported ansible-core (tools/ tests aside)
+	$(COMPAT_VENV)/bin/python -m pytest tests/unit --ignore=tests/unit/tools -n $(PYTEST_WORKERS) -q -p no:cacheprovider
 
-# $(call sanity_run,<venv bin>,<tree>): ansible-test sanity of that venv's
-# ansible-core on a fresh copy of the collection at <tree>.
+# $(call sanity_run,<venv bin>,<name>): ansible-test sanity of that venv's
+# ansible-core on a fresh copy of the collection at build/sanity/<name>/<collection>,
+# with HOME build/sanity/<name>/home, its output in build/sanity/<name>.log. One
+# shell command, so that two can run in the background side by side.
 define sanity_run
-	rm -rf $(2)
-	mkdir -p $(2)
-	git ls-files --cached --others --exclude-standard --deduplicate -z \
-		| tar --null --files-from=- --ignore-failed-read -cf - | tar -xf - -C $(2)
-	# A repository of its own: inside this checkout's (where build/ is ignored)
-	# ansible-test would list no files at all.
-	cd $(2) && git init --quiet && git add --all
-	cd $(2) && PATH="$(call sanity_path,$(1)):$$(tr : '\n' <<<"$$PATH" | grep -v '/shims$$' | paste -sd:)" \
-		ansible-test sanity --local --color no
+	( tree=$(SANITY_ROOT)/$(2)/$(SANITY_COLLECTION) home=$(abspath $(SANITY_ROOT)/$(2)/home) \
+	&& rm -rf $$tree && mkdir -p $$tree \
+	&& for get_pip in $(ANSIBLE_TEST_GET_PIP); do install -D -m 0644 tools/ansible_test_get_pip.py $$home/$$get_pip; done \
+	&& git ls-files --cached --others --exclude-standard --deduplicate -z \
+		| tar --null --files-from=- --ignore-failed-read -cf - | tar -xf - -C $$tree \
+	&& cd $$tree && git init --quiet && git add --all \
+	&& HOME=$$home PIP_CACHE_DIR=$(PIP_CACHE_DIR) \
+		PATH="$(call sanity_path,$(1)):$$(tr : '\n' <<<"$$PATH" | grep -v '/shims$$' | paste -sd:)" \
+		ansible-test sanity --local --color no ) >$(SANITY_ROOT)/$(2).log 2>&1
 endef
+# A repository of its own for each copy: inside this checkout's (where build/ is
+# ignored) ansible-test would list no files at all.
 
 # Every ansible-core the collection supports (meta/runtime.yml: >=2.16): the
 # newest in .venv, the oldest in .venv-compat. tests/config.yml sets the Python
 # floor of the modules; tests/sanity/ignore-<version>.txt (reasons in
 # tests/sanity/README.md) are read by the matching ansible-test.
-sanity: $(VENV_STAMP) $(COMPAT_STAMP)  ## ansible-test sanity on ansible-core 2.19 and 2.16, each on a copy laid out as ansible_collections/osg_htc/site
-	for get_pip in $(ANSIBLE_TEST_GET_PIP); do install -D -m 0644 tools/ansible_test_get_pip.py $$get_pip; done
-	$(call sanity_run,$(BIN),$(SANITY_ROOT)/main/$(SANITY_COLLECTION))
-	$(call sanity_run,$(COMPAT_BIN),$(SANITY_ROOT)/compat/$(SANITY_COLLECTION))
+sanity: $(VENV_STAMP) $(COMPAT_STAMP)  ## ansible-test sanity on ansible-core 2.19 and 2.16 side by side, each on a copy laid out as ansible_collections/osg_htc/site
+	mkdir -p $(SANITY_ROOT)
+	$(call sanity_run,$(BIN),main) & main=$$!; \
+	$(call sanity_run,$(COMPAT_BIN),compat) & compat=$$!; \
+	status=0; \
+	for run in main compat; do \
+		pid=$$main; [ $$run = main ] || pid=$$compat; \
+		if wait $$pid; then result=passed; else result=FAILED; status=1; fi; \
+		echo "::: sanity on .venv$$([ $$run = main ] || echo -compat): $$result ($(SANITY_ROOT)/$$run.log)"; \
+		cat $(SANITY_ROOT)/$$run.log; \
+	done; \
+	exit $$status
 
 build: $(VENV_STAMP)  ## Build the collection tarball into build/dist
 	rm -rf $(DIST)

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Lab prepare steps inside one VM, run by the scenarios' prepare playbooks with
 # ansible.builtin.script: one SSH round trip for what would be a dozen Ansible
 # tasks (each costs seconds in a TCG VM). Every step is safe to run again.

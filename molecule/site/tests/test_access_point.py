@@ -1,4 +1,8 @@
-"""What the access_point role left on the lab VM, read back the way HTCondor, Gratia and nftables read it.
+"""What the access_point role left on `ap`, read back the way HTCondor, Gratia and nftables read it; and what
+the role does, run again on `ap` alone (`--limit ap`), with another mode in check mode and with a wrong token.
+
+The Access Point's variables are the site scenario's `ospool_access_points` group_vars; a scenario of its own
+would converge the same role with the same variables on the same kind of VM a second time.
 
 One round trip gathers everything (each command into a TCG VM costs seconds);
 the tests then check it. The token file is compared by hash, so no assertion
@@ -81,8 +85,17 @@ def gather(host) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.fixture
+def ap(host):
+    if host.backend.get_hostname() != "ap":
+        pytest.skip("checked on ap")
+    return host
+
+
 @pytest.fixture(scope="module")
 def state(host):
+    if host.backend.get_hostname() != "ap":
+        pytest.skip("checked on ap")
     return gather(host)
 
 
@@ -159,16 +172,18 @@ def test_no_token_text_in_the_ansible_log():
     assert signature not in log
 
 
-def test_flocking_mode_with_a_default_project_in_check_mode(host, tmp_path, run_converge):
+def test_flocking_mode_with_a_default_project_in_check_mode(ap, tmp_path, run_converge):
     """The other mode and the job transform, through HTCondor's parser in the VM, without writing anything."""
-    before = gather(host)["files"]
+    before = gather(ap)["files"]
     extra = {
         "access_point_mode": "flocking",
         "access_point_local_central_manager": "cm.lab.test",
         "access_point_require_project_name": False,
         "access_point_default_project_name": "OSG_Lab_Test",
     }
-    returncode, output = run_converge("--check", "--diff", extra_vars=extra, log=tmp_path / "flocking.log", timeout=600)
+    returncode, output = run_converge(
+        "--check", "--diff", "--limit", "ap", extra_vars=extra, log=tmp_path / "flocking.log", timeout=600
+    )
     assert returncode == 0, output[-3000:]
     assert "CONDOR_HOST=cm.lab.test, FLOCK_TO=cm-1.ospool.osg-htc.org, cm-2.ospool.osg-htc.org" in output, output[
         -3000:
@@ -176,20 +191,22 @@ def test_flocking_mode_with_a_default_project_in_check_mode(host, tmp_path, run_
     assert "+FLOCK_TO = cm-1.ospool.osg-htc.org, cm-2.ospool.osg-htc.org" in output
     assert "+JOB_TRANSFORM_NAMES = $(JOB_TRANSFORM_NAMES) OSGHTCDefaultProjectName" in output
     assert '+DEFAULT ProjectName "OSG_Lab_Test"' in output
-    assert gather(host)["files"] == before, "check mode changed a file"
+    assert gather(ap)["files"] == before, "check mode changed a file"
 
 
-def test_bad_token_fails_before_any_file_changes(host, tmp_path, run_converge):
-    before = gather(host)["files"]
+def test_bad_token_fails_before_any_file_changes(ap, tmp_path, run_converge):
+    before = gather(ap)["files"]
     log = tmp_path / "bad-token.log"
-    returncode, output = run_converge("-vvv", "-e", f"access_point_token_file={BAD_TOKEN_FILE}", log=log, timeout=600)
+    returncode, output = run_converge(
+        "-vvv", "--limit", "ap", "-e", f"access_point_token_file={BAD_TOKEN_FILE}", log=log, timeout=600
+    )
     assert returncode != 0, output[-3000:]
     # The bad token's issuer is a central manager's host name; the OSPool's is its trust domain.
     assert "The token was issued by 'cm-1.ospool.osg-htc.org'; expected issuer 'flock.opensciencegrid.org'" in output, (
         output[-3000:]
     )
     assert "Refusing the token" in output, output[-3000:]
-    after = gather(host)["files"]
+    after = gather(ap)["files"]
     assert after == before, "a file changed although the token was refused"
     bad = BAD_TOKEN_FILE.read_text().strip()
     for text in (output, log.read_text()):

@@ -797,9 +797,6 @@ class StateSet:
     requires: tuple[str, ...] = ()
 
 
-# condor's uid/gid as the HTCondor RPM creates them.
-CONDOR_ID = 4716
-
 PACKAGED_STATE = {
     "condor": StateSet(
         packages="condor (HTCondor)",
@@ -902,7 +899,8 @@ def packaged_state_tarball(names: list[str], output: Path, fixtures: Path = FIXT
 
     def owned(info: tarfile.TarInfo, owner: str, mode: int) -> tarfile.TarInfo:
         info.uname = info.gname = owner
-        info.uid = info.gid = CONDOR_ID if owner == "condor" else 0
+        # The names decide: tar extracting as root maps them to the host's ids (condor's are the host's choice).
+        info.uid = info.gid = 0
         info.mode = mode
         info.mtime = 0
         return info

@@ -3,7 +3,7 @@
 # ansible.builtin.script: one SSH round trip for what would be a dozen Ansible
 # tasks (each costs seconds in a TCG VM). Every step is safe to run again.
 #
-#   --condor-user             the condor user and group (uid/gid 4716), as HTCondor's RPM makes them
+#   --condor-user             the condor user and group (system ids), as HTCondor's RPM makes them
 #   --dnsmasq                 start the image's dnsmasq (answers A and PTR queries from /etc/hosts)
 #   --slurm CONTROLLER        a one-node Slurm cluster on CONTROLLER: slurm.conf and cgroup.conf, munge
 #                             (its key was made with the image, so every VM shares it), slurmctld and
@@ -34,9 +34,10 @@ while (($#)); do
 done
 
 if $condor_user; then
-  getent group condor >/dev/null || groupadd --system --gid 4716 condor
+  # As condor.spec's %pre (v24.0.23): system ids picked by useradd, not fixed ones.
+  getent group condor >/dev/null || groupadd --system condor
   getent passwd condor >/dev/null \
-    || useradd --system --uid 4716 --gid condor --home-dir /var/lib/condor --no-create-home \
+    || useradd --system --gid condor --home-dir /var/lib/condor --no-create-home \
       --shell /usr/sbin/nologin --comment "Owner of HTCondor Daemons" condor
 fi
 

@@ -154,7 +154,7 @@ def test_known_host_state_answers_as_known_hosts(tmp_path, content):
 def test_known_host_state_on_a_hashed_entry(tmp_path):
     path = tmp_path / "known_hosts"
     path.write_text(f"{NAME} {ED25519}\n")
-    subprocess.run(["ssh-keygen", "-H", "-f", str(path)], capture_output=True, check=True)  # noqa: S607
+    subprocess.run(["ssh-keygen", "-H", "-f", str(path)], capture_output=True, check=True)
     key = f"{NAME} {ED25519}"
     # known_hosts replaces a hashed entry with the plain line it is given: not the same.
     same, details = known_host_state(str(path), NAME, key)
@@ -211,7 +211,7 @@ def test_file_state_compares_kind_content_owner_group_and_mode(tmp_path):
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="OpenSSH's ssh-keygen is not installed")
 def test_public_key_state_derives_the_public_half_and_compares_the_file(tmp_path):
     private = tmp_path / "bosco_key.rsa"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(private)], check=True)  # noqa: S607
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(private)], check=True)
     public = tmp_path / "bosco_key.rsa.pub"
     written = public.read_text()
     mode = oct(public.stat().st_mode & 0o777)
@@ -220,7 +220,7 @@ def test_public_key_state_derives_the_public_half_and_compares_the_file(tmp_path
     public.write_text("ssh-ed25519 AAAA stale\n")
     assert public_key_state(str(private), str(public))[1]["why"] == "its content differs"
     encrypted = tmp_path / "encrypted"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "secret", "-f", str(encrypted)], check=True)  # noqa: S607
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "secret", "-f", str(encrypted)], check=True)
     same, details = public_key_state(str(encrypted), str(tmp_path / "encrypted.pub"))
     assert same is False and details["rc"] != 0 and "public_key" not in details
     missing = public_key_state(str(tmp_path / "none"), str(tmp_path / "none.pub"))

@@ -60,6 +60,9 @@ LAB_NETWORK = "192.0.2"  # TEST-NET-1 (RFC 5737): never routed anywhere
 LAB_FIRST_HOST = 11
 DEFAULT_MEMORY_MIB = 768
 DEFAULT_CPUS = 1
+OPERATING_SYSTEMS = ("debian", "el9")
+# The host as VMs see it through qemu's user-mode networking (its loopback).
+HOST_FROM_VMS = "10.0.2.2"
 SSH_TIMEOUT_S = 420
 TCG_TB_SIZE_MIB = 256
 
@@ -71,18 +74,41 @@ TCG_TB_SIZE_MIB = 256
 # the kernel command line, so per-VM settings never touch the shared image.
 LAB_SETUP = r"""#!/bin/sh
 # Apply this VM's lab identity from the kernel command line (tools/lab.py
-# passes lab.hostname, lab.address, lab.hosts and lab.ssh_key).
+# passes lab.hostname, lab.address, lab.hosts and lab.ssh_key; for an EL 9
+# host also lab.os=el9 and lab.mirror, the package mirror's URL).
 set -eu
-fqdn= address= hosts= key=
+fqdn= address= hosts= key= os= mirror=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     lab.hostname=*) fqdn=${arg#lab.hostname=} ;;
     lab.address=*) address=${arg#lab.address=} ;;
     lab.hosts=*) hosts=${arg#lab.hosts=} ;;
     lab.ssh_key=*) key=${arg#lab.ssh_key=} ;;
+    lab.os=*) os=${arg#lab.os=} ;;
+    lab.mirror=*) mirror=${arg#lab.mirror=} ;;
   esac
 done
 [ -n "$fqdn" ] || exit 0
+if [ "$os" = el9 ]; then
+  # The EL 9 simulation (docs/lab.md): the release files of Rocky Linux 9.6,
+  # which Ansible's facts read before Debian's; dnf's variable for the mirror
+  # (the OS repositories of rocky-release name $labmirror); firewalld running.
+  rm -f /etc/os-release
+  printf '%s\n' 'NAME="Rocky Linux"' 'VERSION="9.6 (Blue Onyx)"' 'ID="rocky"' 'ID_LIKE="rhel centos fedora"' \
+    'VERSION_ID="9.6"' 'PLATFORM_ID="platform:el9"' 'PRETTY_NAME="Rocky Linux 9.6 (Blue Onyx)"' \
+    'VARIANT="osg_htc.site lab simulation (Debian userland)"' >/etc/os-release
+  for name in redhat-release rocky-release system-release; do
+    echo "Rocky Linux release 9.6 (Blue Onyx)" >/etc/$name
+  done
+  install -d /etc/dnf/vars /etc/yum.repos.d
+  echo "$mirror" >/etc/dnf/vars/labmirror
+  # dnf's settings as EL 9 ships them (Debian's differ: skip_if_unavailable,
+  # best, and its "local" plugin's repository).
+  printf '%s\n' '[main]' 'gpgcheck=1' 'installonly_limit=3' 'clean_requirements_on_remove=True' 'best=True' \
+    'skip_if_unavailable=False' >/etc/dnf/dnf.conf
+  sed -i 's/^enabled *=.*/enabled = 0/' /etc/dnf/plugins/local.conf
+  systemctl --no-block start firewalld.service
+fi
 short=${fqdn%%.*}
 echo "$short" >/etc/hostname
 hostname "$short"
@@ -148,6 +174,8 @@ CUSTOMIZE = """set -eu
 systemctl enable systemd-networkd.service lab-setup.service ssh.service
 # Services that need per-scenario configuration start only when a scenario says so.
 systemctl disable slurmctld.service slurmd.service munge.service dnsmasq.service
+# firewalld runs on EL 9 hosts only (lab-setup starts it there); Debian hosts use nftables.
+systemctl disable firewalld.service
 # Fast boot: nothing waits for the network or runs apt or timers behind the tests' back.
 systemctl mask systemd-networkd-wait-online.service apt-daily.timer apt-daily-upgrade.timer \
   e2scrub_all.timer e2scrub_reap.service fstrim.timer man-db.timer systemd-binfmt.service
@@ -203,6 +231,13 @@ class Recipe:
         "python3-dnspython",
         "rsync",
         "openssh-client",
+        # The EL 9 simulation (lab.os=el9): EL's package and firewall tools, as Debian ships them.
+        "rpm",
+        "dnf",
+        "python3-dnf",
+        "dnf-plugins-core",
+        "firewalld",
+        "python3-firewall",
     )
     # The HTCondor Python bindings (htcondor2, classad2) from PyPI's wheel of this version, installed
     # with the image's pip: roles and verifiers use HTCondor's real parser in every VM.
@@ -399,6 +434,8 @@ class Platform:
     # A user's own cloud image (qcow2 with cloud-init) instead of the lab image.
     image: str | None = None
     image_format: str = "qcow2"
+    # What the lab image presents itself as: Debian 12, or the EL 9 simulation.
+    os: str = "debian"
 
     @property
     def fqdn(self) -> str:
@@ -428,6 +465,8 @@ def platforms_from(specs: list[dict]) -> list[Platform]:
                 f"platform name {name!r}: use lower-case letters and digits (it becomes {name}.{LAB_DOMAIN})"
             )
         known = {key: value for key, value in spec.items() if key in fields}
+        if known.get("os", "debian") not in OPERATING_SYSTEMS:
+            raise LabError(f"platform {name}: os {known['os']!r} is not one of {', '.join(OPERATING_SYSTEMS)}")
         platforms.append(Platform(index=index, **known))
     return platforms
 
@@ -436,9 +475,10 @@ def hosts_table(platforms: list[Platform]) -> list[tuple[str, str]]:
     return [(platform.address, platform.fqdn) for platform in platforms]
 
 
-def kernel_command_line(platform: Platform, platforms: list[Platform], public_key: str) -> str:
+def kernel_command_line(platform: Platform, platforms: list[Platform], public_key: str, mirror: str = "") -> str:
     hosts = ",".join(f"{address}={fqdn}" for address, fqdn in hosts_table(platforms))
     key = base64.b64encode(public_key.strip().encode()).decode()
+    el = [f"lab.os={platform.os}", f"lab.mirror={mirror}"] if platform.os == "el9" else []
     return " ".join(
         [
             "root=/dev/vda rw console=ttyS0 quiet net.ifnames=0",
@@ -449,6 +489,7 @@ def kernel_command_line(platform: Platform, platforms: list[Platform], public_ke
             f"lab.address={platform.address}/24",
             f"lab.hosts={hosts}",
             f"lab.ssh_key={key}",
+            *el,
         ]
     )
 
@@ -481,11 +522,13 @@ def overlay_path(platform: Platform, run_dir: Path) -> Path:
     return run_dir / f"{platform.name}.qcow2"
 
 
-def kernel_boot_args(platform: Platform, platforms: list[Platform], run_dir: Path, image: Image, public_key: str):
+def kernel_boot_args(
+    platform: Platform, platforms: list[Platform], run_dir: Path, image: Image, public_key: str, mirror: str = ""
+):
     return [
         "-kernel", str(image.kernel),
         "-initrd", str(image.initrd),
-        "-append", kernel_command_line(platform, platforms, public_key),
+        "-append", kernel_command_line(platform, platforms, public_key, mirror),
         # cache=unsafe: the overlay is thrown away, so flushes buy nothing.
         "-drive", f"file={overlay_path(platform, run_dir)},if=virtio,format=qcow2,cache=unsafe",
     ]  # fmt: skip
@@ -683,6 +726,37 @@ def start_vde(run_dir: Path) -> None:
         time.sleep(0.1)
 
 
+def start_mirror(run_dir: Path) -> str:
+    """Serve the lab's package mirror (tools/lab_mirror.py) to the VMs; its URL as they see it.
+
+    An HTTP server on this machine's loopback, which the VMs reach through
+    qemu's user-mode networking as 10.0.2.2. It serves a link in the run
+    directory, so its command line names the run and down() stops it.
+    """
+    import lab_mirror  # here, not at the top: it imports this module
+
+    link = run_dir / "mirror"
+    link.symlink_to(lab_mirror.build_mirror())
+    port = free_port()
+    with open(run_dir / "mirror.log", "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(link), str(port)],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
+        )  # fmt: skip
+    record_pid(run_dir, "mirror", process.pid)
+    deadline = time.monotonic() + 15
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            break
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise LabError(f"the mirror's HTTP server did not start: {_tail(run_dir / 'mirror.log')}")
+        time.sleep(0.1)
+    url = f"http://{HOST_FROM_VMS}:{port}"
+    (run_dir / "mirror.url").write_text(url + "\n")
+    log(f"package mirror {link.resolve()} served as {url}")
+    return url
+
+
 def up(run_dir: Path, platforms: list[Platform], timeout_s: float = SSH_TIMEOUT_S) -> list[dict]:
     """Boot the platforms; on any failure tear down what was started."""
     require_commands("up")
@@ -707,6 +781,7 @@ def _boot(run_dir: Path, platforms: list[Platform], image: Image | None, timeout
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "osg-htc-site-lab", "-f", str(key)])
     public_key = key.with_suffix(".pub").read_text()
     start_vde(run_dir)
+    mirror = start_mirror(run_dir) if any(platform.os == "el9" for platform in platforms) else ""
     vms: dict[str, dict] = {}
     for platform in platforms:
         run(overlay_command(platform, run_dir, image))
@@ -717,7 +792,7 @@ def _boot(run_dir: Path, platforms: list[Platform], image: Image | None, timeout
                 (seed / name).write_text(text)
             boot = cloud_boot_args(platform, run_dir)
         else:
-            boot = kernel_boot_args(platform, platforms, run_dir, image, public_key)
+            boot = kernel_boot_args(platform, platforms, run_dir, image, public_key, mirror)
         port = free_port()
         with open(run_dir / f"{platform.name}.qemu.log", "wb") as out:
             process = subprocess.Popen(
@@ -737,6 +812,8 @@ def _boot(run_dir: Path, platforms: list[Platform], image: Image | None, timeout
             "identity_file": str(key),
             "lab_address": platform.address,
             "fqdn": platform.fqdn,
+            "os": platform.os,
+            "mirror_url": mirror if platform.os == "el9" else "",
             "pid": vms[platform.name]["pid"],
             "boot_to_ssh_s": vms[platform.name]["boot_to_ssh_s"],
         }

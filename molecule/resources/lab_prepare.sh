@@ -14,9 +14,12 @@
 #   --bosco-sshd              what the OSG documentation asks of a Bosco login node's sshd
 #   --no-forwarding NAME      sshd refuses TCP forwarding to NAME (a Match block at the end of sshd_config)
 #   --print-host-key          print the ed25519 host public key (what the cluster's admin hands out)
+#   --el9-release             on an EL 9 lab host (lab.os=el9): what its rpm database holds on a real
+#                             one before anything else, the OS's release package and /bin/sh (test
+#                             doubles from the lab mirror, checked with the mirror's key)
 set -euo pipefail
 
-condor_user=false dnsmasq=false bosco_sshd=false print_host_key=false
+condor_user=false dnsmasq=false bosco_sshd=false print_host_key=false el9_release=false
 slurm_controller="" slurm_bin="" accounts=() no_forwarding=()
 while (($#)); do
   case $1 in
@@ -28,10 +31,26 @@ while (($#)); do
     --bosco-sshd) bosco_sshd=true ;;
     --no-forwarding) no_forwarding+=("$2"); shift ;;
     --print-host-key) print_host_key=true ;;
+    --el9-release) el9_release=true ;;
     *) echo "lab_prepare.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
+
+if $el9_release && ! rpm -q rocky-release >/dev/null 2>&1; then
+  mirror=$(cat /etc/dnf/vars/labmirror)
+  work=$(mktemp -d)
+  # No curl in the image (rpm would need it for URLs): Python fetches.
+  for path in RPM-GPG-KEY-OSG-HTC-SITE-LAB el/9/BaseOS/x86_64/Packages/rocky-release-9.6-1.2.el9.noarch.rpm \
+    el/9/BaseOS/x86_64/Packages/bash-5.1.8-9.el9.noarch.rpm; do
+    python3 -c 'import sys, urllib.request; open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1]).read())' \
+      "$mirror/$path" "$work/${path##*/}"
+  done
+  rpm --import "$work/RPM-GPG-KEY-OSG-HTC-SITE-LAB"
+  rpm --checksig "$work"/*.rpm >/dev/null
+  rpm --install "$work"/*.rpm 2>/dev/null
+  rm -rf "$work"
+fi
 
 if $condor_user; then
   # As condor.spec's %pre (v24.0.23): system ids picked by useradd, not fixed ones.

@@ -154,6 +154,76 @@ def test_kernel_command_line_carries_the_identity(platforms):
     assert len(line) < 2048  # the x86 kernel's command line limit
 
 
+def test_an_el9_platform_carries_its_os_and_the_mirror(platforms):
+    el9, debian = lab.platforms_from([{"name": "ce", "os": "el9"}, {"name": "ap"}])
+    assert (el9.os, debian.os) == ("el9", "debian")
+    line = lab.kernel_command_line(el9, [el9, debian], KEY, "http://10.0.2.2:8000")
+    params = dict(word.split("=", 1) for word in line.split() if word.startswith("lab."))
+    assert (params["lab.os"], params["lab.mirror"]) == ("el9", "http://10.0.2.2:8000")
+    # A Debian host knows nothing of the mirror.
+    assert "lab.os" not in lab.kernel_command_line(debian, [el9, debian], KEY, "http://10.0.2.2:8000")
+
+
+def test_an_unknown_os_is_refused():
+    with pytest.raises(lab.LabError, match="os 'el8' is not one of debian, el9"):
+        lab.platforms_from([{"name": "ce", "os": "el8"}])
+
+
+def test_the_boot_script_presents_an_el9_host_as_rocky_9(tmp_path):
+    """lab-setup, run on a copy of a root: the release files, dnf's settings and the mirror variable."""
+    script = lab.LAB_SETUP.replace("/etc/", f"{tmp_path}/etc/").replace("/root/", f"{tmp_path}/root/")
+    for directory in ("etc/dnf/plugins", "etc/systemd/network", "etc/ssh", "root"):
+        (tmp_path / directory).mkdir(parents=True)
+    (tmp_path / "etc/dnf/plugins/local.conf").write_text("[main]\nenabled = 1\n")
+    (tmp_path / "etc/ssh/ssh_host_ed25519_key").write_text("")
+    cmdline = tmp_path / "cmdline"
+    el9, _ = lab.platforms_from([{"name": "ce", "os": "el9"}, {"name": "ap"}])
+    cmdline.write_text(lab.kernel_command_line(el9, [el9], KEY, "http://10.0.2.2:8000"))
+    script = script.replace("$(cat /proc/cmdline)", f"$(cat {cmdline})")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for command in ("hostname", "systemctl"):  # what would change this machine
+        (bin_dir / command).write_text(f'#!/bin/sh\necho {command} "$@" >>{tmp_path}/calls\n')
+        (bin_dir / command).chmod(0o755)
+    run = subprocess.run(["sh", "-c", script], env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert 'ID="rocky"\n' in (tmp_path / "etc/os-release").read_text()
+    assert 'VERSION_ID="9.6"\n' in (tmp_path / "etc/os-release").read_text()
+    assert (tmp_path / "etc/redhat-release").read_text() == "Rocky Linux release 9.6 (Blue Onyx)\n"
+    assert (tmp_path / "etc/dnf/vars/labmirror").read_text() == "http://10.0.2.2:8000\n"
+    assert "skip_if_unavailable=False\n" in (tmp_path / "etc/dnf/dnf.conf").read_text()
+    assert "enabled = 0" in (tmp_path / "etc/dnf/plugins/local.conf").read_text()
+    assert (tmp_path / "etc/yum.repos.d").is_dir()
+    assert "systemctl --no-block start firewalld.service" in (tmp_path / "calls").read_text()
+
+
+def test_the_image_has_the_el_tools_and_keeps_firewalld_off():
+    for package in ("rpm", "dnf", "python3-dnf", "dnf-plugins-core", "firewalld", "python3-firewall"):
+        assert package in lab.Recipe().packages
+    assert "systemctl disable firewalld.service" in lab.CUSTOMIZE
+
+
+def test_the_mirror_is_served_on_loopback_and_stopped_with_the_lab(tmp_path, monkeypatch):
+    import lab_mirror
+
+    served = tmp_path / "mirror-dir"
+    served.mkdir()
+    (served / "probe").write_text("served\n")
+    monkeypatch.setattr(lab_mirror, "build_mirror", lambda: served)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    url = lab.start_mirror(run_dir)
+    port = int(url.rsplit(":", 1)[1])
+    assert url == f"http://10.0.2.2:{port}"
+    assert (run_dir / "mirror.url").read_text() == url + "\n"
+    import urllib.request
+
+    assert urllib.request.urlopen(f"http://127.0.0.1:{port}/probe", timeout=5).read() == b"served\n"
+    lab.down(run_dir)
+    with pytest.raises(OSError):
+        lab.socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
 def test_qemu_command_uses_tcg_and_both_networks(platforms, tmp_path):
     image = lab.Image(tmp_path / "image")
     ap = platforms[0]

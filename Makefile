@@ -49,12 +49,12 @@ DIST := build/dist
 IMPORTER_CONFIG := tests/galaxy-importer.cfg
 IMPORTER_DIR := build/importer
 # The Debian packages the tests run on: the VM lab's (tools/lab.py, docs/lab.md);
-# rpm, createrepo-c and dnf, which build the lab's package mirror and check it
+# rpm, createrepo-c, dnf and gnupg, which build the lab's package mirror and check it
 # (tools/lab_mirror.py); and dnsmasq-base, the DNS server the host_preflight
 # tests start on loopback. make installs the missing ones with apt-get (through
 # sudo unless root).
 SYSTEM_PACKAGES := qemu-system-x86 qemu-utils debootstrap vde2 e2fsprogs util-linux openssh-client dnsmasq-base \
-	rpm createrepo-c dnf
+	rpm createrepo-c dnf gnupg
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # One Molecule scenario (make molecule SCENARIO=site), or all of them.
 SCENARIO ?=

@@ -215,3 +215,18 @@ def test_the_foreground_daemon_counts_a_sighup_as_a_reconfig(tmp_path):
         daemon.send_signal(signal.SIGQUIT)  # condor.service's KillSignal
         assert daemon.wait(timeout=10) == 0
     assert command(tmp_path, "condor_unknown", port).returncode == 2
+
+
+def test_the_packages_lay_down_the_packaged_state_of_the_debian_lab_hosts():
+    """Every file and directory of tools/lab.py's PACKAGED_STATE, with its owner and mode, is in some package."""
+    import lab
+
+    files = {file.path.lstrip("/"): ("root", 0o644) for rpm in lab_mirror.PACKAGES for file in rpm.files if file.source}
+    directories = {
+        path.lstrip("/"): (owner, mode) for rpm in lab_mirror.PACKAGES for path, owner, mode in rpm.directories
+    }
+    for name, state in lab.PACKAGED_STATE.items():
+        for path in state.files:
+            assert files.get(path) == ("root", 0o644), (name, path)
+        for path, owner, mode in state.directories:
+            assert directories.get(path) == (owner, mode), (name, path)

@@ -177,7 +177,7 @@ def test_the_boot_script_presents_an_el9_host_as_rocky_9(tmp_path):
     (tmp_path / "etc/dnf/plugins/local.conf").write_text("[main]\nenabled = 1\n")
     (tmp_path / "etc/ssh/ssh_host_ed25519_key").write_text("")
     cmdline = tmp_path / "cmdline"
-    el9, _ = lab.platforms_from([{"name": "ce", "os": "el9"}, {"name": "ap"}])
+    (el9,) = lab.platforms_from([{"name": "ce", "os": "el9"}])
     cmdline.write_text(lab.kernel_command_line(el9, [el9], KEY, "http://10.0.2.2:8000"))
     script = script.replace("$(cat /proc/cmdline)", f"$(cat {cmdline})")
     bin_dir = tmp_path / "bin"
@@ -185,7 +185,8 @@ def test_the_boot_script_presents_an_el9_host_as_rocky_9(tmp_path):
     for command in ("hostname", "systemctl"):  # what would change this machine
         (bin_dir / command).write_text(f'#!/bin/sh\necho {command} "$@" >>{tmp_path}/calls\n')
         (bin_dir / command).chmod(0o755)
-    run = subprocess.run(["sh", "-c", script], env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, capture_output=True, text=True)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    run = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert 'ID="rocky"\n' in (tmp_path / "etc/os-release").read_text()
     assert 'VERSION_ID="9.6"\n' in (tmp_path / "etc/os-release").read_text()

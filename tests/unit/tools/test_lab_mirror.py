@@ -56,10 +56,14 @@ def dnf(mirror: Path, root: Path, *args: str, repos=("baseos", "osg", "epel")) -
 def test_every_package_is_signed_with_the_lab_key(mirror, tmp_path):
     rpms = packages(mirror) + [mirror / latest for latest in lab_mirror.LATEST.values()]
     assert len(rpms) == len(lab_mirror.PACKAGES) + len(lab_mirror.LATEST)
-    unknown_key = subprocess.run(["rpm", "--root", str(tmp_path), "-K", str(rpms[0])], capture_output=True, text=True)
+    unknown_key = subprocess.run(
+        ["rpm", "--root", str(tmp_path), "-K", str(rpms[0])], capture_output=True, text=True, check=False
+    )
     assert "SIGNATURES NOT OK" in unknown_key.stdout
     subprocess.run(["rpm", "--root", str(tmp_path), "--import", str(mirror / lab_mirror.KEY_NAME)], check=True)
-    checked = subprocess.run(["rpm", "--root", str(tmp_path), "-K", *map(str, rpms)], capture_output=True, text=True)
+    checked = subprocess.run(
+        ["rpm", "--root", str(tmp_path), "-K", *map(str, rpms)], capture_output=True, text=True, check=False
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.count("digests signatures OK") == len(rpms), checked.stdout
 
@@ -136,7 +140,9 @@ def test_the_release_packages_are_where_upstream_publishes_them(mirror, tmp_path
     epel = (repos / "epel.repo").read_text()
     assert "metalink=https://mirrors.fedoraproject.org/metalink?repo=epel-$releasever&arch=$basearch" in epel
     for name, latest in lab_mirror.LATEST.items():
-        query = subprocess.run(["rpm", "-qp", "--qf", "%{NAME}", str(mirror / latest)], capture_output=True, text=True)
+        query = subprocess.run(
+            ["rpm", "-qp", "--qf", "%{NAME}", str(mirror / latest)], capture_output=True, text=True, check=True
+        )
         assert query.stdout == name
 
 
@@ -188,7 +194,7 @@ def test_the_daemon_double_answers_the_command_doubles_and_stops_on_off(tmp_path
     assert (restart.returncode, "OK restart 1" in restart.stdout) == (0, True), restart.stderr
     off = command(tmp_path, "condor_ce_off", port)
     assert off.returncode == 0, off.stderr
-    for _ in range(50):
+    for _attempt in range(50):
         if "stopped" in log.read_text():
             break
         time.sleep(0.1)
@@ -204,7 +210,7 @@ def test_the_foreground_daemon_counts_a_sighup_as_a_reconfig(tmp_path):
         [sys.executable, str(FIXTURES / lab_mirror.DAEMON), "-f", "--port", str(port), "--log", str(log)]
     )
     try:
-        for _ in range(100):
+        for _attempt in range(100):
             if log.exists() and "listening" in log.read_text():
                 break
             time.sleep(0.1)

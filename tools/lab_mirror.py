@@ -210,8 +210,9 @@ def epel_repo_file(testing: bool) -> File:
     """epel.repo or epel-testing.repo of epel-release for EL 9 (the sections, metalink and key as shipped)."""
     suffix, label, enabled = ("-testing", " - Testing", 0) if testing else ("", "", 1)
     sections = []
-    for part, title, on in (("", "", enabled), ("-debuginfo", " - Debug", 0), ("-source", " - Source", 0)):
-        repo = {"": "", "-debuginfo": "-debug", "-source": "-source"}[part]
+    # (section suffix, name suffix, enabled, metalink repo suffix)
+    for part, title, on, repo in (("", "", enabled, ""), ("-debuginfo", " - Debug", 0, "-debug"),
+                                  ("-source", " - Source", 0, "-source")):  # fmt: skip
         sections.append(
             f"[epel{suffix}{part}]\nname=Extra Packages for Enterprise Linux $releasever{label} - $basearch{title}\n"
             f"metalink=https://mirrors.fedoraproject.org/metalink?repo=epel{suffix}{repo}-$releasever"
@@ -225,6 +226,15 @@ def epel_repo_file(testing: bool) -> File:
 def state_files(*paths: str, config: str = "config", owner: str = "root") -> tuple[File, ...]:
     """Packaged-state doubles (tests/fixtures/packaged_state/<path>) installed at /<path>."""
     return tuple(File("/" + path, source=f"packaged_state/{path}", config=config, owner=owner) for path in paths)
+
+
+def state_directories(name: str, *paths: str) -> tuple[tuple[str, str, int], ...]:
+    """Directories of a packaged-state set (lab.py PACKAGED_STATE), with its owners and modes: all, or those named."""
+    directories = lab.PACKAGED_STATE[name].directories
+    chosen = [entry for entry in directories if not paths or entry[0] in paths]
+    if len(chosen) != (len(paths) or len(directories)):
+        raise lab.LabError(f"packaged-state set {name} lacks some of {paths}")
+    return tuple(("/" + path, owner, mode) for path, owner, mode in chosen)
 
 
 def placeholder(name: str, version: str, release: str, stands_for: str, repo: str = "osg", **fields) -> Rpm:
@@ -266,18 +276,7 @@ PACKAGES: tuple[Rpm, ...] = (
             File("/usr/bin/bosco_cluster", source="bin/bosco_cluster_test_double", mode=0o755),
             File("/usr/bin/condor_remote_cluster", source="bin/bosco_cluster_test_double", mode=0o755),
         ),
-        directories=(
-            ("/usr/share/condor", "root", 0o755),
-            ("/usr/share/condor/config.d", "root", 0o755),
-            ("/etc/condor", "root", 0o755),
-            ("/etc/condor/config.d", "root", 0o755),
-            ("/etc/condor/tokens.d", "root", 0o700),
-            ("/etc/condor/passwords.d", "root", 0o700),
-            ("/var/lib/condor", "condor", 0o755),
-            ("/var/lib/condor/spool", "condor", 0o755),
-            ("/var/lib/condor/execute", "condor", 0o755),
-            ("/var/log/condor", "condor", 0o755),
-        ),
+        directories=(("/etc/condor", "root", 0o755), *state_directories("condor")),
         pre=CONDOR_PRE,
         leaves_out="the binaries and libraries, every other configuration file; OS dependencies; condor_config_val "
         "and the other tools (the roles use the Python bindings, which the lab image has from PyPI)",
@@ -303,12 +302,8 @@ PACKAGES: tuple[Rpm, ...] = (
             File("/usr/lib/systemd/system/condor-ce.service", text=CONDOR_CE_SERVICE),
             File("/usr/lib/tmpfiles.d/condor-ce.conf", text=CONDOR_CE_TMPFILES),
         ),
-        directories=(
-            ("/etc/condor-ce/bosco_override", "root", 0o755),
-            ("/var/lib/condor-ce", "condor", 0o755),
-            ("/var/lib/condor-ce/spool", "condor", 0o755),
-            ("/var/log/condor-ce", "condor", 0o755),
-        ),
+        directories=state_directories("htcondor_ce_bosco")
+        + state_directories("htcondor_ce", "var/lib/condor-ce", "var/lib/condor-ce/spool", "var/log/condor-ce"),
         leaves_out="the other configuration files and commands; OS dependencies",
     ),
     Rpm(
@@ -324,15 +319,16 @@ PACKAGES: tuple[Rpm, ...] = (
             File("/usr/bin/condor_ce_restart", source=COMMAND, mode=0o755),
             File("/usr/bin/condor_ce_off", source=COMMAND, mode=0o755),
         ),
-        directories=(
-            ("/etc/condor-ce", "root", 0o755),
-            ("/etc/condor-ce/config.d", "root", 0o755),
-            ("/etc/condor-ce/mapfiles.d", "root", 0o755),
-            ("/etc/condor-ce/tokens.d", "condor", 0o700),
-            ("/etc/condor-ce/passwords.d", "root", 0o700),
-            ("/usr/share/condor-ce", "root", 0o755),
-            ("/usr/share/condor-ce/config.d", "root", 0o755),
-            ("/usr/share/condor-ce/mapfiles.d", "root", 0o755),
+        directories=state_directories(
+            "htcondor_ce",
+            "etc/condor-ce",
+            "etc/condor-ce/config.d",
+            "etc/condor-ce/mapfiles.d",
+            "etc/condor-ce/tokens.d",
+            "etc/condor-ce/passwords.d",
+            "usr/share/condor-ce",
+            "usr/share/condor-ce/config.d",
+            "usr/share/condor-ce/mapfiles.d",
         ),
         leaves_out="the other commands (condor_ce_config_val, condor_ce_status, ...) and configuration files",
     ),
@@ -362,13 +358,7 @@ PACKAGES: tuple[Rpm, ...] = (
         conflicts=("gratia-probe-htcondor-ce",),
         files=state_files("etc/gratia/condor-ap/ProbeConfig", config="noreplace")
         + state_files("usr/share/condor/config.d/50-gratia-gwms.conf"),
-        directories=(
-            ("/etc/gratia/condor-ap", "root", 0o755),
-            ("/var/lib/condor/gratia", "condor", 0o755),
-            ("/var/lib/condor/gratia/data", "condor", 0o755),
-            ("/var/lib/condor/gratia/tmp", "condor", 0o755),
-            ("/var/log/condor/gratia", "condor", 0o755),
-        ),
+        directories=state_directories("condor_ap"),
         leaves_out="the probe itself and its cron settings",
     ),
     Rpm(
@@ -377,12 +367,13 @@ PACKAGES: tuple[Rpm, ...] = (
         "gratia-probe-htcondor-ce of opensciencegrid/gratia-probe v2.8.4-2",
         requires=(f"gratia-probe-common = {GRATIA[0]}-{GRATIA[1]}", "htcondor-ce"),
         files=state_files("etc/gratia/htcondor-ce/ProbeConfig", config="noreplace"),
-        directories=(
-            ("/etc/gratia/htcondor-ce", "root", 0o755),
-            ("/var/lib/condor-ce/gratia", "condor", 0o755),
-            ("/var/lib/condor-ce/gratia/data", "condor", 0o755),
-            ("/var/lib/condor-ce/gratia/tmp", "condor", 0o755),
-            ("/var/log/condor-ce/gratia", "condor", 0o755),
+        directories=state_directories(
+            "htcondor_ce",
+            "etc/gratia/htcondor-ce",
+            "var/lib/condor-ce/gratia",
+            "var/lib/condor-ce/gratia/data",
+            "var/lib/condor-ce/gratia/tmp",
+            "var/log/condor-ce/gratia",
         ),
         leaves_out="the probe itself, 50-gratia-condor.conf and 50-gratia-ce.conf",
     ),

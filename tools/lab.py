@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The offline VM lab: Debian 12 VMs under qemu TCG for Molecule and the demo.
 
-    lab.py build                          build the base image once (cached)
+    lab.py build [debian] [el9]           build the images once (cached; default: both)
     lab.py prune                          remove cached images of older recipes
     lab.py up --run-dir DIR ap ce         boot VMs ap.lab.test and ce.lab.test
     lab.py up --run-dir DIR --platforms platforms.json
@@ -174,8 +174,6 @@ CUSTOMIZE = """set -eu
 systemctl enable systemd-networkd.service lab-setup.service ssh.service
 # Services that need per-scenario configuration start only when a scenario says so.
 systemctl disable slurmctld.service slurmd.service munge.service dnsmasq.service
-# firewalld runs on EL 9 hosts only (lab-setup starts it there); Debian hosts use nftables.
-systemctl disable firewalld.service
 # Fast boot: nothing waits for the network or runs apt or timers behind the tests' back.
 systemctl mask systemd-networkd-wait-online.service apt-daily.timer apt-daily-upgrade.timer \
   e2scrub_all.timer e2scrub_reap.service fstrim.timer man-db.timer systemd-binfmt.service
@@ -231,13 +229,6 @@ class Recipe:
         "python3-dnspython",
         "rsync",
         "openssh-client",
-        # The EL 9 simulation (lab.os=el9): EL's package and firewall tools, as Debian ships them.
-        "rpm",
-        "dnf",
-        "python3-dnf",
-        "dnf-plugins-core",
-        "firewalld",
-        "python3-firewall",
     )
     # The HTCondor Python bindings (htcondor2, classad2) from PyPI's wheel of this version, installed
     # with the image's pip: roles and verifiers use HTCondor's real parser in every VM.
@@ -250,6 +241,20 @@ class Recipe:
         """Hash of everything the image is built from: its cache key."""
         text = json.dumps(dataclasses.asdict(self), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# The EL 9 simulation (platform os el9, docs/lab.md) boots an image of its own: the Debian
+# image's recipe plus EL's package and firewall tools as Debian ships them. Debian hosts
+# do without them (a smaller image boots faster) and keep nftables as their firewall.
+EL9_TOOLS = ("rpm", "dnf", "python3-dnf", "dnf-plugins-core", "firewalld", "python3-firewall")
+# firewalld is enabled by its package; lab-setup starts it once the host knows it is EL 9.
+EL9_CUSTOMIZE = "systemctl disable firewalld.service\n"
+RECIPES = {
+    "debian": Recipe(),
+    "el9": dataclasses.replace(
+        Recipe(), packages=(*Recipe().packages, *EL9_TOOLS), customize=CUSTOMIZE + EL9_CUSTOMIZE
+    ),
+}
 
 
 class LabError(Exception):
@@ -408,13 +413,15 @@ def build_image(recipe: Recipe = Recipe(), root: Path | None = None) -> Image:
     return image
 
 
-def prune(recipe: Recipe = Recipe(), root: Path | None = None) -> list[Path]:
-    """Remove cached images of other recipes; keep the current one and the wheels."""
+def prune(recipes=None, root: Path | None = None) -> list[Path]:
+    """Remove cached images of other recipes; keep the current ones and the wheels."""
+    recipes = RECIPES.values() if recipes is None else recipes
     root = root or cache_root()
     if not root.exists():
         return []
     _remove_stale_builds(root)
-    removed = [entry for entry in sorted(root.iterdir()) if entry.name not in (recipe.digest(), "wheels")]
+    keep = {recipe.digest() for recipe in recipes} | {"wheels"}
+    removed = [entry for entry in sorted(root.iterdir()) if entry.name not in keep]
     removed = [entry for entry in removed if not entry.name.startswith(".build-")]  # a build in progress
     for entry in removed:
         shutil.rmtree(entry)
@@ -763,20 +770,20 @@ def up(run_dir: Path, platforms: list[Platform], timeout_s: float = SSH_TIMEOUT_
     run_dir = run_dir.resolve()
     if (run_dir / "instances.json").exists() or any(run_dir.glob("*.pid")):
         raise LabError(f"a lab is already up in {run_dir}; run: lab.py down --run-dir {run_dir}")
-    needs_lab_image = any(not platform.image for platform in platforms)
-    image = build_image() if needs_lab_image else None
+    # One image per operating system the platforms ask for (none for a platform with its own image).
+    images = {name: build_image(RECIPES[name]) for name in sorted({p.os for p in platforms if not p.image})}
     run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if run_dir.stat().st_uid != os.getuid():
         raise LabError(f"{run_dir} belongs to another user; use another --run-dir")
     try:
-        return _boot(run_dir, platforms, image, timeout_s)
+        return _boot(run_dir, platforms, images, timeout_s)
     except BaseException:
         log("boot failed: tearing the lab down")
         down(run_dir)
         raise
 
 
-def _boot(run_dir: Path, platforms: list[Platform], image: Image | None, timeout_s: float) -> list[dict]:
+def _boot(run_dir: Path, platforms: list[Platform], images: dict[str, Image], timeout_s: float) -> list[dict]:
     key = run_dir / "id_ed25519"
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "osg-htc-site-lab", "-f", str(key)])
     public_key = key.with_suffix(".pub").read_text()
@@ -784,6 +791,7 @@ def _boot(run_dir: Path, platforms: list[Platform], image: Image | None, timeout
     mirror = start_mirror(run_dir) if any(platform.os == "el9" for platform in platforms) else ""
     vms: dict[str, dict] = {}
     for platform in platforms:
+        image = images.get(platform.os)
         run(overlay_command(platform, run_dir, image))
         if platform.image:
             seed = run_dir / f"{platform.name}-seed"
@@ -1007,7 +1015,8 @@ def packaged_state_tarball(names: list[str], output: Path, fixtures: Path = FIXT
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="build the base image (cached)")
+    build = commands.add_parser("build", help="build the lab images (cached)")
+    build.add_argument("os", nargs="*", metavar="OS", help=f"from: {', '.join(OPERATING_SYSTEMS)} (default: all)")
     commands.add_parser("prune", help="remove cached images of other recipes")
     default_run_dir = Path(tempfile.gettempdir()) / f"osg-htc-site-lab-{os.getuid()}"
     for name in ("up", "down", "ssh", "status"):
@@ -1027,7 +1036,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
-            print(build_image().directory)
+            for name in args.os or OPERATING_SYSTEMS:
+                if name not in RECIPES:
+                    raise LabError(f"no image for os {name!r}; valid: {', '.join(OPERATING_SYSTEMS)}")
+                print(build_image(RECIPES[name]).directory)
         elif args.command == "prune":
             for entry in prune():
                 log(f"removed {entry}")

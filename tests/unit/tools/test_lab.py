@@ -198,10 +198,33 @@ def test_the_boot_script_presents_an_el9_host_as_rocky_9(tmp_path):
     assert "systemctl --no-block start firewalld.service" in (tmp_path / "calls").read_text()
 
 
-def test_the_image_has_the_el_tools_and_keeps_firewalld_off():
+def test_only_the_el9_image_has_the_el_tools_and_its_firewalld_waits_for_lab_setup():
+    debian, el9 = lab.RECIPES["debian"], lab.RECIPES["el9"]
+    assert set(lab.RECIPES) == set(lab.OPERATING_SYSTEMS)
     for package in ("rpm", "dnf", "python3-dnf", "dnf-plugins-core", "firewalld", "python3-firewall"):
-        assert package in lab.Recipe().packages
-    assert "systemctl disable firewalld.service" in lab.CUSTOMIZE
+        assert package in el9.packages
+        assert package not in debian.packages
+    assert set(debian.packages) < set(el9.packages)
+    assert "firewalld" not in debian.customize
+    assert el9.customize.startswith(debian.customize)
+    assert "systemctl disable firewalld.service" in el9.customize
+    assert debian.digest() != el9.digest()
+
+
+def test_up_builds_one_image_per_os_the_platforms_ask_for(tmp_path, monkeypatch):
+    built, booted = [], {}
+    monkeypatch.setattr(lab, "require_commands", lambda action: None)
+    monkeypatch.setattr(
+        lab, "build_image", lambda recipe: built.append(recipe) or lab.Image(tmp_path / recipe.digest())
+    )
+    monkeypatch.setattr(lab, "_boot", lambda run_dir, platforms, images, timeout_s: booted.update(images) or [])
+    specs = [{"name": "ap"}, {"name": "ce", "os": "el9"}, {"name": "cluster"}, {"name": "own", "image": "x.qcow2"}]
+    lab.up(tmp_path / "run", lab.platforms_from(specs))
+    assert built == [lab.RECIPES["debian"], lab.RECIPES["el9"]]
+    assert booted == {name: lab.Image(tmp_path / lab.RECIPES[name].digest()) for name in ("debian", "el9")}
+    built.clear()
+    lab.up(tmp_path / "run2", lab.platforms_from([{"name": "ap"}]))
+    assert built == [lab.RECIPES["debian"]]
 
 
 def test_the_mirror_is_served_on_loopback_and_stopped_with_the_lab(tmp_path, monkeypatch):
@@ -439,9 +462,9 @@ def test_flocking_fixture_has_the_packaged_values():
     assert result.values["FLOCK_TO"] is None
 
 
-def test_prune_keeps_the_current_image_and_the_wheels(tmp_path):
-    current = tmp_path / lab.Recipe().digest()
-    for entry in (current, tmp_path / "wheels", tmp_path / "0000000000000000"):
+def test_prune_keeps_the_current_images_and_the_wheels(tmp_path):
+    current = [tmp_path / recipe.digest() for recipe in lab.RECIPES.values()]
+    for entry in (*current, tmp_path / "wheels", tmp_path / "0000000000000000"):
         entry.mkdir()
-    assert lab.prune(lab.Recipe(), tmp_path) == [tmp_path / "0000000000000000"]
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([current.name, "wheels"])
+    assert lab.prune(root=tmp_path) == [tmp_path / "0000000000000000"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([entry.name for entry in current] + ["wheels"])

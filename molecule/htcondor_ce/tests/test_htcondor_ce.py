@@ -1,4 +1,6 @@
-"""The converged CE: effective routes, mappings, users, blah.config, Gratia, firewall, and a job into Slurm."""
+"""The converged CE on the lab's EL 9 host: the packages from the signed mirror, effective routes, mappings,
+users, blah.config, Gratia, the condor-ce service and its reconfig, firewalld (probed from the cluster, and
+closed without the role's rule), and a job into Slurm."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 import testinfra
 
-# The packaged-state test doubles prepare laid down (tools/lab.py PACKAGED_STATE).
+# The files the package doubles lay down (tools/lab.py PACKAGED_STATE, tools/lab_mirror.py).
 FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "packaged_state"
 
 ROUTES = ["OSG_Pilots", "CMS_Pilots"]
@@ -96,11 +98,69 @@ def test_gratia_probe(ce):
         assert attribute in text
 
 
-def test_firewall_rule_loaded(ce):
-    chain = ce.run("nft list chain inet filter input")
-    assert chain.rc == 0, chain.stderr
-    rule = [line for line in chain.stdout.splitlines() if "9619" in line]
-    assert rule and 'comment "osg_htc.site htcondor_ce"' in rule[0], chain.stdout
+def test_the_host_is_el9_and_the_ce_packages_came_signed_from_the_mirror(ce):
+    facts = ce.ansible("ansible.builtin.setup", "gather_subset=!all,!min,distribution,pkg_mgr")["ansible_facts"]
+    assert (facts["ansible_os_family"], facts["ansible_distribution_major_version"], facts["ansible_pkg_mgr"]) == (
+        "RedHat",
+        "9",
+        "dnf",
+    )
+    for repo in ("epel", "osg"):
+        repo_file = ce.file(f"/etc/yum.repos.d/{repo}.repo").content_string
+        section = repo_file.split(f"[{repo}]", 1)[1].split("\n[", 1)[0]
+        assert "gpgcheck=1" in section.replace(" ", ""), section
+        assert "baseurl=http://10.0.2.2:" in section.replace(" ", ""), section
+        assert "metalink" not in section and "mirrorlist" not in section, section
+    # Installed from the mirror's osg (or epel) repository, not laid down by hand.
+    packages = ("htcondor-ce", "htcondor-ce-slurm", "osg-ce-slurm", "gratia-probe-htcondor-ce", "condor")
+    for package in packages:
+        origin = ce.run(f"dnf -q repoquery --installed --qf '%{{from_repo}}' {package}")
+        assert origin.stdout.strip() in ("osg", "epel"), (package, origin.stdout, origin.stderr)
+    # Each is signed (RSA header signature) by a key in rpm's database: the lab key the release packages
+    # and prepare imported (gpg-pubkey's version is the key ID's last 8 hex digits).
+    keys = ce.check_output("rpm -q gpg-pubkey --qf '%{VERSION}\\n'").split()
+    signatures = ce.run("rpm -q --qf '%{NAME} %{RSAHEADER:pgpsig}\\n' " + " ".join(packages))
+    assert signatures.rc == 0, signatures.stderr
+    for line in signatures.stdout.splitlines():
+        assert "Key ID" in line and line.split()[-1][-8:] in keys, (line, keys)
+
+
+def test_condor_ce_runs_and_the_handler_reconfigured_it(ce):
+    assert ce.service("condor-ce").is_running
+    assert ce.service("condor-ce").is_enabled
+    # The daemon double (tests/fixtures/daemons) logs each command it answers: condor_ce_reconfig, run
+    # by the handler after converge changed the configuration; idempotence and check ran no handler.
+    log = ce.file("/var/log/condor-ce/MasterLog").content_string
+    assert "listening on 9619" in log, log
+    assert [line for line in log.splitlines() if "TEST DOUBLE reconfig " in line], log
+
+
+def probe(cluster) -> str:
+    """Connect from `cluster` to the CE's port and say PING, as a pilot factory would reach it."""
+    script = (
+        "import socket\n"
+        "try:\n"
+        "    s = socket.create_connection(('ce.lab.test', 9619), timeout=10); s.sendall(b'PING\\n')\n"
+        "    print(s.recv(64).decode().strip())\n"
+        "except OSError as error:\n"
+        "    print(type(error).__name__)\n"
+    )
+    return cluster.check_output("python3 -c %s", script)
+
+
+def test_firewalld_opens_9619_to_another_vm_and_without_the_rule_it_is_closed(ce, cluster):
+    assert ce.service("firewalld").is_running
+    assert "9619/tcp" in ce.check_output("firewall-cmd --list-ports").split()
+    assert "9619/tcp" in ce.check_output("firewall-cmd --permanent --list-ports").split()
+    assert probe(cluster) == "OK ping"
+    # The negative case: the same daemon, still listening, behind firewalld without the role's rule.
+    ce.check_output("firewall-cmd --remove-port=9619/tcp")
+    try:
+        assert ce.socket("tcp://0.0.0.0:9619").is_listening or ce.socket("tcp://:::9619").is_listening
+        assert probe(cluster) in ("ConnectionRefusedError", "OSError", "TimeoutError", "timeout")
+    finally:
+        ce.check_output("firewall-cmd --reload")
+    assert probe(cluster) == "OK ping"
 
 
 def test_job_from_ce_runs_on_cluster_as_mapped_user(ce, cluster):

@@ -1,7 +1,7 @@
 """The site after playbooks/site.yml: each host is what its group asks for, the hosts work together (the
 Bosco CE reaches the cluster's Slurm over SSH; the cluster's CE reaches the same Slurm locally), and the
-site summary names every host with what was verified. The CE roles' own scenarios test them in depth;
-test_access_point.py tests the Access Point in depth."""
+site summary names every host with what was verified. The htcondor_ce scenario tests that role in depth;
+test_access_point.py and test_ce_bosco.py test the Access Point and the Bosco CE in depth."""
 
 from __future__ import annotations
 

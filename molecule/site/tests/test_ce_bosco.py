@@ -1,7 +1,9 @@
-"""The converged Bosco CE: SSH to `login` by key with host keys pinned, remote forwarding, Slurm over SSH,
-the route through HTCondor's parser, file modes; and a wrong host key stopping the role before any change.
+"""The site's Bosco CE in depth: SSH to `cluster` by key with host keys pinned, remote forwarding, Slurm
+over SSH, the route through HTCondor's parser, file modes; a wrong host key stopping the role before any
+change, check mode pinning a new endpoint on first use, and failed endpoint checks naming the fix.
 
-Most state is gathered in one round trip (each command into a TCG VM costs seconds).
+The runs of the role here are the site playbook limited to `ce` (`--limit ce`). Most state is gathered
+in one round trip (each command into a TCG VM costs seconds).
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ import testinfra
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 INVENTORY = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
 PRIVATE_KEY = (EPHEMERAL / "osg01_bosco_key").read_text()
-LOGIN_HOST_KEY = (EPHEMERAL / "login_host_key.pub").read_text().split()[:2]
+CLUSTER_HOST_KEY = (EPHEMERAL / "cluster_host_key.pub").read_text().split()[:2]
 
 HOME = "/home/osg01"
-ROUTE = "Bosco_osg01_login_lab_test"
+ROUTE = "Bosco_osg01_cluster_lab_test"
 ROUTES_FILE = "/etc/condor-ce/config.d/20-osg-htc-routes.conf"
 BOSCO_FILE = "/etc/condor-ce/config.d/50-osg-htc-bosco.conf"
 CE_FILE = "/etc/condor-ce/config.d/90-osg-htc-site.conf"
@@ -37,6 +39,8 @@ WATCHED = (*SSH_FILES, ROUTES_FILE, BOSCO_FILE, CE_FILE)
 # The role's tags for its input and host key checks and its SSH set-up (with the endpoint checks):
 # a check-mode run about an endpoint's SSH side needs no more of the role (each task costs seconds).
 SSH_STEPS = "ce_bosco_preflight,ce_bosco_ssh"
+# The site playbook, on the Bosco CE alone.
+ONLY_CE = ("--limit", "ce")
 
 # Runs in the CE VM with the image's python3 and the htcondor wheel prepare installed.
 GATHER = r"""
@@ -84,8 +88,8 @@ def ce(host):
 
 
 @pytest.fixture
-def login():
-    return testinfra.get_host(f"ansible://login?ansible_inventory={INVENTORY}")
+def cluster():
+    return testinfra.get_host(f"ansible://cluster?ansible_inventory={INVENTORY}")
 
 
 @pytest.fixture
@@ -119,10 +123,12 @@ def test_private_key_is_the_given_one(state):
 def test_ssh_config_block(state):
     text = state["files"][f"{HOME}/.ssh/config"]["text"]
     lines = [line.strip() for line in text.splitlines()]
-    assert lines[0] == "# BEGIN osg_htc.site ce_bosco login.lab.test (managed by Ansible; local edits are overwritten)"
+    assert lines[0] == (
+        "# BEGIN osg_htc.site ce_bosco cluster.lab.test (managed by Ansible; local edits are overwritten)"
+    )
     for line in (
-        "Host login.lab.test",
-        "HostName login.lab.test",
+        "Host cluster.lab.test",
+        "HostName cluster.lab.test",
         "User osg01",
         "Port 22",
         f"IdentityFile {HOME}/.ssh/bosco_key.rsa",
@@ -134,26 +140,26 @@ def test_ssh_config_block(state):
     assert not any(line.startswith("ProxyJump") for line in lines)
 
 
-def test_known_hosts_pins_logins_real_host_key(ce, login, state):
+def test_known_hosts_pins_the_clusters_real_host_key(ce, cluster, state):
     lines = state["files"][f"{HOME}/.ssh/known_hosts"]["text"].splitlines()
-    assert [line.split()[:3] for line in lines] == [["login.lab.test", *LOGIN_HOST_KEY]]
-    # The key prepare handed to the role is the one login really has.
-    assert login.file("/etc/ssh/ssh_host_ed25519_key.pub").content_string.split()[:2] == LOGIN_HOST_KEY
+    assert [line.split()[:3] for line in lines] == [["cluster.lab.test", *CLUSTER_HOST_KEY]]
+    # The key prepare handed to the role is the one cluster really has.
+    assert cluster.file("/etc/ssh/ssh_host_ed25519_key.pub").content_string.split()[:2] == CLUSTER_HOST_KEY
 
 
 def test_key_login_with_host_key_checking(ce):
-    effective = as_osg01(ce, "ssh -G login.lab.test")
+    effective = as_osg01(ce, "ssh -G cluster.lab.test")
     assert effective.rc == 0, effective.stderr
     options = dict(line.split(" ", 1) for line in effective.stdout.splitlines() if " " in line)
     assert options["stricthostkeychecking"] == "true"
     assert options["batchmode"] == "yes"
     assert options["user"] == "osg01"
-    result = as_osg01(ce, "ssh login.lab.test 'hostname; id -un'")
+    result = as_osg01(ce, "ssh cluster.lab.test 'hostname; id -un'")
     assert result.rc == 0, result.stderr
-    assert result.stdout.split() == ["login", "osg01"]
+    assert result.stdout.split() == ["cluster", "osg01"]
     # Without the pinned key, host key checking refuses the same login.
     # (ssh's exit status 255 is printed, not returned: testinfra takes 255 for its own connection failing.)
-    refused = as_osg01(ce, 'ssh -o UserKnownHostsFile=/dev/null login.lab.test true; echo "exit=$?"')
+    refused = as_osg01(ce, 'ssh -o UserKnownHostsFile=/dev/null cluster.lab.test true; echo "exit=$?"')
     assert refused.stdout.strip() == "exit=255", refused.stdout
     assert "Host key verification failed" in refused.stderr, refused.stderr
 
@@ -166,7 +172,7 @@ def test_remote_forwarding_carries_a_connection_back_to_the_ce(ce):
     result = as_osg01(
         ce,
         f'python3 -c "{server}" & sleep 1; '
-        "ssh -o ExitOnForwardFailure=yes -R 18081:127.0.0.1:18080 login.lab.test "
+        "ssh -o ExitOnForwardFailure=yes -R 18081:127.0.0.1:18080 cluster.lab.test "
         "'exec 3<>/dev/tcp/127.0.0.1/18081 && head -n 1 <&3'; wait",
     )
     assert result.rc == 0, result.stderr
@@ -174,32 +180,32 @@ def test_remote_forwarding_carries_a_connection_back_to_the_ce(ce):
 
 
 def test_slurm_answers_over_ssh_and_runs_a_job(ce):
-    assert as_osg01(ce, "ssh login.lab.test squeue --noheader").rc == 0
-    submit = as_osg01(ce, "ssh login.lab.test 'sbatch --parsable --chdir=/tmp --wrap \"hostname; id -un\"'")
+    assert as_osg01(ce, "ssh cluster.lab.test squeue --noheader").rc == 0
+    submit = as_osg01(ce, "ssh cluster.lab.test 'sbatch --parsable --chdir=/tmp --wrap \"hostname; id -un\"'")
     assert submit.rc == 0, submit.stderr
     job = submit.stdout.strip().split(";")[0]
     state, shown = "", ""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        shown = as_osg01(ce, f"ssh login.lab.test scontrol show job {job}").stdout
+        shown = as_osg01(ce, f"ssh cluster.lab.test scontrol show job {job}").stdout
         state = next((w.split("=", 1)[1] for w in shown.split() if w.startswith("JobState=")), "")
         if state in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY"):
             break
         time.sleep(2)
     assert state == "COMPLETED", shown
-    output = as_osg01(ce, f"ssh login.lab.test cat /tmp/slurm-{job}.out")
-    assert output.stdout.split() == ["login", "osg01"]
+    output = as_osg01(ce, f"ssh cluster.lab.test cat /tmp/slurm-{job}.out")
+    assert output.stdout.split() == ["cluster", "osg01"]
 
 
 def test_route_through_htcondor_parser(state):
     params = state["params"]
     assert params["JOB_ROUTER_ROUTE_NAMES"].replace(",", " ").split() == [ROUTE]
     route = params[f"JOB_ROUTER_ROUTE_{ROUTE}"]
-    assert 'GridResource = "batch slurm osg01@login.lab.test"' in route
+    assert 'GridResource = "batch slurm osg01@cluster.lab.test"' in route
     assert "TargetUniverse = 9" in route
-    assert (params["BOSCO_RMS"], params["BOSCO_ENDPOINT"]) == ("slurm", "osg01@login.lab.test")
+    assert (params["BOSCO_RMS"], params["BOSCO_ENDPOINT"]) == ("slurm", "osg01@cluster.lab.test")
     # The packaged route of htcondor-ce-bosco reads the same endpoint.
-    assert 'GridResource = "batch slurm osg01@login.lab.test"' in params["JOB_ROUTER_ROUTE_SSH_Endpoint"]
+    assert 'GridResource = "batch slurm osg01@cluster.lab.test"' in params["JOB_ROUTER_ROUTE_SSH_Endpoint"]
     assert params["PORT"] == "9619"
     bosco = state["files"][BOSCO_FILE]
     assert (bosco["owner"], bosco["mode"]) == ("root", "0644")
@@ -216,21 +222,22 @@ def test_no_private_key_text_in_the_ansible_log():
 
 def test_wrong_host_key_stops_the_role_before_any_change(ce, tmp_path, run_converge):
     before = gather(ce)["files"]
-    # Another host's real key: the CE's own ed25519 host key, not login's.
+    # Another host's real key: the CE's own ed25519 host key, not the cluster's.
     wrong = ce.file("/etc/ssh/ssh_host_ed25519_key.pub").content_string.strip()
     endpoint = {
         "local_user": "osg01",
         "remote_user": "osg01",
-        "host": "login.lab.test",
+        "host": "cluster.lab.test",
         "batch": "slurm",
         "host_key": wrong,
         "ssh_private_key": PRIVATE_KEY,
     }
     log = tmp_path / "wrong-host-key.log"
-    returncode, output = run_converge(extra_vars={"ce_bosco_endpoints": [endpoint]}, log=log)
+    returncode, output = run_converge(*ONLY_CE, extra_vars={"ce_bosco_endpoints": [endpoint]}, log=log)
     assert returncode != 0, output[-3000:]
     assert (
-        "login.lab.test port 22 presents a host key that is not the pinned host_key of osg01@login.lab.test" in output
+        "cluster.lab.test port 22 presents a host key that is not the pinned host_key of osg01@cluster.lab.test"
+        in output
     ), output[-3000:]
     assert "changed=0" in output, output[-3000:]
     assert "TASK [osg_htc.site.ce_bosco : Create the local users" not in output
@@ -245,13 +252,14 @@ def test_check_mode_pins_on_first_use_reports_a_new_endpoint_and_changes_nothing
     osg01 without host_key, so ssh-keyscan's answer is pinned and its fingerprint reported; osg04, a local
     user that does not exist yet, so --check shows what would be set up and skips its checks. Nothing changes."""
     before = gather(ce)["files"]
-    common = {"host": "login.lab.test", "batch": "slurm"}
+    common = {"host": "cluster.lab.test", "batch": "slurm"}
     endpoints = [
         {**common, "local_user": "osg01", "remote_user": "osg01", "ssh_private_key": PRIVATE_KEY},
-        {**common, "local_user": "osg04", "remote_user": "osg04", "host_key": " ".join(LOGIN_HOST_KEY)},
+        {**common, "local_user": "osg04", "remote_user": "osg04", "host_key": " ".join(CLUSTER_HOST_KEY)},
     ]
     # Only the steps that pin host keys and set up SSH: the scenario's own check step covers the rest.
     returncode, output = run_converge(
+        *ONLY_CE,
         "--check",
         "--diff",
         "--tags",
@@ -261,12 +269,12 @@ def test_check_mode_pins_on_first_use_reports_a_new_endpoint_and_changes_nothing
     )
     assert returncode == 0, output[-3000:]
     fingerprint = subprocess.run(
-        ["ssh-keygen", "-lf", str(EPHEMERAL / "login_host_key.pub")],  # noqa: S607 (OpenSSH on the controller)
+        ["ssh-keygen", "-lf", str(EPHEMERAL / "cluster_host_key.pub")],  # noqa: S607 (OpenSSH on the controller)
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()[1]
-    assert "Trusted on first use and pinned for osg01@login.lab.test" in output, output[-3000:]
+    assert "Trusted on first use and pinned for osg01@cluster.lab.test" in output, output[-3000:]
     assert fingerprint in output, output[-3000:]
     assert "changed: [ce] => (item=osg04)" in output, output[-3000:]
     assert not ce.user("osg04").exists
@@ -274,31 +282,33 @@ def test_check_mode_pins_on_first_use_reports_a_new_endpoint_and_changes_nothing
 
 
 def test_failed_checks_say_what_to_fix_on_which_side_before_the_ce_changes(ce, tmp_path, run_converge):
-    """osg02 has no account on login (its generated key is refused); osg03's sshd forbids forwarding."""
+    """osg02 has no account on cluster (its generated key is refused); osg03's sshd forbids forwarding."""
     before = {path: entry for path, entry in gather(ce)["files"].items() if path in (ROUTES_FILE, BOSCO_FILE, CE_FILE)}
-    login_key = " ".join(LOGIN_HOST_KEY)
-    common = {"remote_user": None, "host": "login.lab.test", "batch": "slurm", "host_key": login_key}
+    cluster_key = " ".join(CLUSTER_HOST_KEY)
+    common = {"remote_user": None, "host": "cluster.lab.test", "batch": "slurm", "host_key": cluster_key}
     endpoints = [
         {**common, "local_user": "osg02", "remote_user": "osg02"},
         {**common, "local_user": "osg03", "remote_user": "osg03", "ssh_private_key": PRIVATE_KEY},
     ]
-    returncode, output = run_converge(extra_vars={"ce_bosco_endpoints": endpoints}, log=tmp_path / "failing.log")
+    returncode, output = run_converge(
+        *ONLY_CE, extra_vars={"ce_bosco_endpoints": endpoints}, log=tmp_path / "failing.log"
+    )
     assert returncode != 0, output[-3000:]
     assert "An endpoint check failed, so nothing has been installed yet." in output, output[-3000:]
     assert (
-        "osg02 -> osg02@login.lab.test: login check failed: login.lab.test refused the key: on login.lab.test, "
+        "osg02 -> osg02@cluster.lab.test: login check failed: cluster.lab.test refused the key: on cluster.lab.test, "
         "add the public key printed above to ~osg02/.ssh/authorized_keys" in output
     ), output[-3000:]
     assert (
-        "osg03 -> osg03@login.lab.test: forwarding check failed: sshd on login.lab.test refuses remote port "
+        "osg03 -> osg03@cluster.lab.test: forwarding check failed: sshd on cluster.lab.test refuses remote port "
         "forwarding" in output
     ), output[-3000:]
-    assert "set AllowTcpForwarding yes (or remote) in /etc/ssh/sshd_config on login.lab.test" in output
-    # The key made for osg02, and its public half printed for login's admin.
+    assert "set AllowTcpForwarding yes (or remote) in /etc/ssh/sshd_config on cluster.lab.test" in output
+    # The key made for osg02, and its public half printed for the cluster's admin.
     key = ce.file("/home/osg02/.ssh/bosco_key.rsa")
     assert (key.user, key.group, key.mode) == ("osg02", "osg02", 0o600)
     public = ce.file("/home/osg02/.ssh/bosco_key.rsa.pub").content_string.strip()
     assert public.startswith("ssh-ed25519 ")
-    assert f"Add this key to ~osg02/.ssh/authorized_keys on login.lab.test (local user osg02): {public}" in output
+    assert f"Add this key to ~osg02/.ssh/authorized_keys on cluster.lab.test (local user osg02): {public}" in output
     after = {path: entry for path, entry in gather(ce)["files"].items() if path in before}
     assert after == before, "the CE changed although a check failed"

@@ -302,8 +302,9 @@ PACKAGES: tuple[Rpm, ...] = (
             File("/usr/lib/systemd/system/condor-ce.service", text=CONDOR_CE_SERVICE),
             File("/usr/lib/tmpfiles.d/condor-ce.conf", text=CONDOR_CE_TMPFILES),
         ),
-        directories=state_directories("htcondor_ce_bosco")
-        + state_directories("htcondor_ce", "var/lib/condor-ce", "var/lib/condor-ce/spool", "var/log/condor-ce"),
+        directories=state_directories(
+            "htcondor_ce", "var/lib/condor-ce", "var/lib/condor-ce/spool", "var/log/condor-ce"
+        ),
         leaves_out="the other configuration files and commands; OS dependencies",
     ),
     Rpm(
@@ -339,6 +340,8 @@ PACKAGES: tuple[Rpm, ...] = (
             f"htcondor-ce-{batch} of htcondor/htcondor-ce v24.10.1",
             requires=(f"htcondor-ce = {HTCONDOR_CE[0]}-{HTCONDOR_CE[1]}",),
             files=CE_BATCH_FILES.get(batch, ()),
+            # v24.10.1's %files bosco owns /etc/condor-ce/bosco_override.
+            directories=state_directories("htcondor_ce_bosco") if batch == "bosco" else (),
             leaves_out="" if batch in CE_BATCH_FILES else "its configuration files (no double of them yet)",
         )
         for batch in CE_BATCHES

@@ -2,9 +2,9 @@
 #
 #   make test    lint, sanity, unit tests, the build, import and docs checks and
 #                the Molecule scenarios in VMs (what CI runs)
-#   make demo    boot the VM lab (an Access Point, a Bosco CE, a Slurm cluster
-#                with a CE), run playbooks/site.yml on it, print what each host
-#                now is and what was verified
+#   make demo    boot the VM lab (two Access Points, a Bosco CE, an HTCondor-CE
+#                and the Slurm cluster behind them), run playbooks/site.yml on
+#                it, print what each host now is and what was verified
 #   make bench   time site.yml on the lab (converge, re-run, --check --diff)
 #                and the modules; save the figures as JSON in build/bench
 #

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+import testinfra
 
 
 class ConvergeRun(NamedTuple):
@@ -54,3 +55,59 @@ def effective_config():
         return json.loads(host.check_output(command))
 
     return read
+
+
+@pytest.fixture
+def lab_host():
+    """Another VM of the scenario, by inventory name (for checks across the lab network)."""
+    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+
+    def get(name: str):
+        return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}")
+
+    return get
+
+
+PROBE = """
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+    s.sendall(b"PING\\n")
+    print(s.recv(64).decode().strip())
+except OSError as error:
+    print(type(error).__name__)
+"""
+
+
+@pytest.fixture
+def probe_port():
+    """From one VM, connect to a daemon's port on another and say PING, as a pilot factory or a central
+    manager would reach it: the daemon double answers "OK ping"; otherwise the connection error's name."""
+
+    def probe(from_host, address: str, port: int) -> str:
+        return from_host.check_output("python3 -c %s %s %s", PROBE, address, str(port))
+
+    return probe
+
+
+# The repositories the lab's mirror serves (tools/lab_mirror.py), by their names in the repository files.
+MIRROR_REPOSITORIES = ("osg", "epel", "baseos", "crb")
+
+
+@pytest.fixture
+def signed_from_mirror():
+    """Assert that each package came from one of the lab mirror's repositories (not laid down by hand)
+    and carries an RSA header signature by a key in rpm's database: the lab key the release packages and
+    prepare imported (gpg-pubkey's version is the key ID's last 8 hex digits)."""
+
+    def check(host, packages) -> None:
+        for package in packages:
+            origin = host.run(f"dnf -q repoquery --installed --qf '%{{from_repo}}' {package}")
+            assert origin.stdout.strip() in MIRROR_REPOSITORIES, (package, origin.stdout, origin.stderr)
+        keys = host.check_output("rpm -q gpg-pubkey --qf '%{VERSION}\\n'").split()
+        signatures = host.run("rpm -q --qf '%{NAME} %{RSAHEADER:pgpsig}\\n' " + " ".join(packages))
+        assert signatures.rc == 0, signatures.stderr
+        for line in signatures.stdout.splitlines():
+            assert "Key ID" in line and line.split()[-1][-8:] in keys, (line, keys)
+
+    return check

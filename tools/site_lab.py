@@ -8,8 +8,8 @@
                                         re-run and the fixed reference; the module microbenchmarks;
                                         prints the figures and saves them as JSON
 
-The lab is Molecule's `site` scenario (molecule/site/molecule.yml: ap, ce and cluster, their
-inventory and the packaged-state test doubles): Molecule boots and prepares it, then
+The lab is Molecule's `site` scenario (molecule/site/molecule.yml: ap, ce, cluster and htce, their
+inventory, the packaged-state test doubles and the EL 9 hosts' package mirror): Molecule boots and prepares it, then
 ansible-playbook runs playbooks/site.yml against its inventory, as a site runs it against its
 own. The lab is torn down at the end, also after a failure (unless --keep).
 
@@ -19,11 +19,12 @@ the screen output as it is) to a file that is counted, then deleted.
 
 The floor of a re-run is what its remote calls cost at the least: a playbook that makes, on each
 host, one minimal fact gather and as many no-op module calls (stat) as the re-run made there, the
-hosts side by side in one play. The reference is a fixed floor: the calls the idempotent re-run
-made before the roles batched their calls (13 on the Access Point, 16 on the cluster's CE, 24 on
-the Bosco CE), run one play per group, one group after the other, as site.yml ran then. The
-ratios re-run/floor and re-run/reference say how close the re-run comes to its floor and how far
-it has come from there.
+hosts side by side in one play.
+The reference is a fixed floor: the calls the idempotent re-run made before the roles batched their
+calls (13 on the Access Point, 16 on the HTCondor-CE, 24 on the Bosco CE, with repositories, packages
+and services left alone), run one play per group, one group after the other, as site.yml ran then. The
+ratios re-run/floor and re-run/reference say how close the re-run comes to its floor and how far it has
+come from there.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@
 #   --condor-user             the condor user and group (system ids), as HTCondor's RPM makes them
 #   --dnsmasq                 start the image's dnsmasq (answers A and PTR queries from /etc/hosts)
 #   --slurm CONTROLLER        a one-node Slurm cluster on CONTROLLER: slurm.conf and cgroup.conf, munge
-#                             (its key was made with the image, so every VM shares it), slurmctld and
-#                             slurmd on CONTROLLER itself; then wait until CONTROLLER is idle in sinfo
+#                             (with the key in /etc/munge/munge.key: prepare gives the cluster's VMs one),
+#                             slurmctld and slurmd on CONTROLLER itself; then wait until CONTROLLER is
+#                             idle in sinfo
 #   --slurm-bin DIR           links to the Slurm client commands in DIR, as at sites whose Slurm is
 #                             not in /usr/bin
 #   --account NAME:UID[:KEY]  a login account; KEY (a public key line) goes into its authorized_keys
@@ -129,9 +130,10 @@ PartitionName=osg Nodes=$slurm_controller Default=YES MaxTime=INFINITE State=UP
 EOF
   # slurmd of Debian 12 (Slurm 22.05) does not start in the VMs without these.
   printf 'CgroupPlugin=cgroup/v2\nIgnoreSystemd=yes\n' >/etc/slurm/cgroup.conf
-  daemons=(munge)
-  [[ $(hostname -s) == "$slurm_controller" ]] && daemons+=(slurmctld slurmd)
-  systemctl enable --now "${daemons[@]}"
+  # Restarted: prepare may just have given it the run's key.
+  systemctl enable munge
+  systemctl restart munge
+  [[ $(hostname -s) == "$slurm_controller" ]] && systemctl enable --now slurmctld slurmd
   for _ in $(seq 60); do
     sinfo --noheader --responding --states=idle --format=%n 2>/dev/null | grep -qx "$slurm_controller" && break
     sleep 2

@@ -1,8 +1,10 @@
-"""What the access_point role left on `ap`, read back the way HTCondor, Gratia and nftables read it; and what
-the role does, run again on `ap` alone (`--limit ap`), with another mode in check mode and with a wrong token.
+"""What the access_point role left on the site's two Access Points, read back the way HTCondor, Gratia and the
+firewall read it: `ap` on the lab's EL 9 host with everything managed (the packages from the signed mirror,
+firewalld, the condor service, probed from another VM), `cluster` on Debian (nftables; the site's own
+HTCondor). Then what the role does, run again on `ap` alone (`--limit ap`), with another mode in check mode
+and with a wrong token.
 
-The Access Point's variables are the site scenario's `ospool_access_points` group_vars; a scenario of its own
-would converge the same role with the same variables on the same kind of VM a second time.
+The Access Points' variables are the site scenario's `ospool_access_points` group_vars and their host_vars.
 
 One round trip gathers everything (each command into a TCG VM costs seconds);
 the tests then check it. The token file is compared by hash, so no assertion
@@ -22,7 +24,8 @@ import pytest
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 TOKENS = PROJECT / "tests" / "fixtures" / "tokens"
-GOOD_TOKEN = (TOKENS / "ap.lab.test.token").read_text().strip()
+ACCESS_POINTS = ("ap", "cluster")
+GOOD_TOKENS = {name: (TOKENS / f"{name}.lab.test.token").read_text().strip() for name in ACCESS_POINTS}
 BAD_TOKEN_FILE = TOKENS / "ap.lab.test-wrong-issuer.token"
 
 CONFIG = "/etc/condor/config.d/90-osg-htc-access-point.conf"
@@ -79,24 +82,38 @@ print(json.dumps(out))
 
 
 def gather(host) -> dict:
-    paths = [*WATCHED, "/etc/condor/tokens.d"]
+    paths = [*WATCHED, "/etc/condor/tokens.d", "/etc/redhat-release"]
     result = host.run("python3 -c %s" + " %s" * len(paths), GATHER, *paths)
     assert result.rc == 0, result.stderr
     return json.loads(result.stdout)
 
 
+def name_of(host) -> str:
+    return host.backend.get_hostname()
+
+
 @pytest.fixture
 def ap(host):
-    if host.backend.get_hostname() != "ap":
+    if name_of(host) != "ap":
         pytest.skip("checked on ap")
+    return host
+
+
+@pytest.fixture
+def any_ap(host):
+    if name_of(host) not in ACCESS_POINTS:
+        pytest.skip("checked on the Access Points")
     return host
 
 
 @pytest.fixture(scope="module")
 def state(host):
-    if host.backend.get_hostname() != "ap":
-        pytest.skip("checked on ap")
-    return gather(host)
+    if name_of(host) not in ACCESS_POINTS:
+        pytest.skip("checked on the Access Points")
+    gathered = gather(host)
+    gathered["name"] = name_of(host)
+    gathered["el"] = gathered["files"]["/etc/redhat-release"] is not None
+    return gathered
 
 
 def test_config_files_are_ours_and_readable(state):
@@ -104,14 +121,17 @@ def test_config_files_are_ours_and_readable(state):
         entry = state["files"][path]
         assert entry is not None, f"{path} is missing"
         assert (entry["owner"], entry["group"], entry["mode"]) == ("root", "root", "0644"), path
-        assert "osg_htc.site" in entry["text"].splitlines()[0], f"{path} lacks the managed-by header"
+    # On EL ospool-ap ships 80-osg-flocking.conf; on Debian the role writes what it holds.
+    ours = (CONFIG,) if state["el"] else (CONFIG, FLOCKING)
+    for path in ours:
+        assert "osg_htc.site" in state["files"][path]["text"].splitlines()[0], f"{path} lacks the managed-by header"
     config = state["files"][CONFIG]["text"]
     assert re.search(r"^CONDOR_HOST = cm-1\.ospool\.osg-htc\.org, cm-2\.ospool\.osg-htc\.org$", config, re.M)
     assert re.search(r"^SEC_TOKEN_SYSTEM_DIRECTORY = /etc/condor/tokens\.d$", config, re.M)
     assert "FLOCK_TO" not in config
 
 
-def test_flocking_settings_of_ospool_ap_on_debian(state):
+def test_flocking_settings_of_ospool_ap(state):
     text = state["files"][FLOCKING]["text"]
     for line in (
         "DAEMON_LIST = $(DAEMON_LIST), SCHEDD",
@@ -125,7 +145,8 @@ def test_flocking_settings_of_ospool_ap_on_debian(state):
 def test_token_installed_root_only(state):
     token = state["files"][TOKEN]
     assert (token["owner"], token["group"], token["mode"]) == ("root", "root", "0600")
-    assert token["sha256"] == hashlib.sha256((GOOD_TOKEN + "\n").encode()).hexdigest(), "not the lab token"
+    good = GOOD_TOKENS[state["name"]]
+    assert token["sha256"] == hashlib.sha256((good + "\n").encode()).hexdigest(), "not the host's lab token"
     directory = state["files"]["/etc/condor/tokens.d"]
     assert (directory["owner"], directory["mode"]) == ("root", "0700")
 
@@ -136,7 +157,7 @@ def test_effective_configuration_through_htcondor(state):
     assert params["FLOCK_TO"] is None
     assert params["SEC_TOKEN_SYSTEM_DIRECTORY"] == "/etc/condor/tokens.d"  # noqa: S105 (a path)
     assert [d.strip() for d in params["DAEMON_LIST"].split(",")] == ["MASTER", "SCHEDD"]
-    assert params["UID_DOMAIN"] == "ap.lab.test"
+    assert params["UID_DOMAIN"] == f"{state['name']}.lab.test"
     assert params["OSG_FLOCK_VERSION"] == '"1.10"'
     assert "OSGHTCRequireProjectName" in params["SUBMIT_REQUIREMENT_NAMES"].split()
 
@@ -149,7 +170,7 @@ def test_submit_requirement_rejects_jobs_without_a_project(state):
 def test_gratia_probe_config(state):
     probe = state["probe"]
     assert probe["SiteName"] == "OSG_US_LAB_TEST_SUBMIT"
-    assert probe["ProbeName"] == "condor-ap:ap.lab.test"
+    assert probe["ProbeName"] == f"condor-ap:{state['name']}.lab.test"
     assert probe["EnableProbe"] == "1"
     assert probe["VOOverride"] == "osg"
     # Everything else as the package shipped it.
@@ -157,7 +178,12 @@ def test_gratia_probe_config(state):
     assert "TEST DOUBLE" in state["files"][PROBE_CONFIG]["text"]
 
 
-def test_firewall_rule_is_loaded(state):
+def test_firewall_rule_is_loaded(state, any_ap):
+    if state["el"]:
+        assert any_ap.service("firewalld").is_running
+        for scope in ("", "--permanent "):
+            assert "9618/tcp" in any_ap.check_output(f"firewall-cmd {scope}--list-ports").split(), scope
+        return
     assert re.search(r'tcp dport \{? ?9618 ?\}? accept comment "osg_htc\.site access_point"', state["nft"]), state[
         "nft"
     ]
@@ -167,9 +193,9 @@ def test_firewall_rule_is_loaded(state):
 def test_no_token_text_in_the_ansible_log():
     log = (EPHEMERAL / "ansible.log").read_text()
     assert "Install the OSPool token" in log, "the log does not hold the converge run"
-    signature = GOOD_TOKEN.rsplit(".", 1)[1]
-    assert GOOD_TOKEN not in log
-    assert signature not in log
+    for token in GOOD_TOKENS.values():
+        assert token not in log
+        assert token.rsplit(".", 1)[1] not in log
 
 
 def test_flocking_mode_with_a_default_project_in_check_mode(ap, tmp_path, run_converge):
@@ -212,3 +238,30 @@ def test_bad_token_fails_before_any_file_changes(ap, tmp_path, run_converge):
     for text in (output, log.read_text()):
         assert bad not in text
         assert bad.rsplit(".", 1)[1] not in text
+
+
+def test_the_el_ap_packages_came_signed_from_the_mirror(ap, signed_from_mirror):
+    signed_from_mirror(ap, ("ospool-ap", "condor", "python3-condor", "gratia-probe-condor-ap", "python3-psutil"))
+
+
+def test_condor_runs_and_the_handler_reconfigured_it(ap):
+    assert ap.service("condor").is_running
+    assert ap.service("condor").is_enabled
+    # The daemon double (tests/fixtures/daemons) logs each command it answers: the role's handler's
+    # condor_reconfig after converge changed the configuration.
+    log = ap.file("/var/log/condor/MasterLog").content_string
+    assert "listening on 9618" in log, log
+    assert [line for line in log.splitlines() if "TEST DOUBLE reconfig " in line], log
+
+
+def test_firewalld_opens_9618_to_another_vm_and_without_the_rule_it_is_closed(ap, lab_host, probe_port):
+    cluster = lab_host("cluster")
+    assert probe_port(cluster, "ap.lab.test", 9618) == "OK ping"
+    # The negative case: the same daemon, still listening, behind firewalld without the role's rule.
+    ap.check_output("firewall-cmd --remove-port=9618/tcp")
+    try:
+        assert ap.socket("tcp://0.0.0.0:9618").is_listening or ap.socket("tcp://:::9618").is_listening
+        assert probe_port(cluster, "ap.lab.test", 9618) != "OK ping"
+    finally:
+        ap.check_output("firewall-cmd --reload")
+    assert probe_port(cluster, "ap.lab.test", 9618) == "OK ping"

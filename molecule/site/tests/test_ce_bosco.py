@@ -16,10 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-import testinfra
 
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
-INVENTORY = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
 PRIVATE_KEY = (EPHEMERAL / "osg01_bosco_key").read_text()
 CLUSTER_HOST_KEY = (EPHEMERAL / "cluster_host_key.pub").read_text().split()[:2]
 
@@ -88,8 +86,8 @@ def ce(host):
 
 
 @pytest.fixture
-def cluster():
-    return testinfra.get_host(f"ansible://cluster?ansible_inventory={INVENTORY}")
+def cluster(lab_host):
+    return lab_host("cluster")
 
 
 @pytest.fixture

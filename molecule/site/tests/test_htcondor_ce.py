@@ -1,6 +1,6 @@
-"""The converged CE on the lab's EL 9 host: the packages from the signed mirror, effective routes, mappings,
-users, blah.config, Gratia, the condor-ce service and its reconfig, firewalld (probed from the cluster, and
-closed without the role's rule), and a job into Slurm."""
+"""The site's HTCondor-CE (`htce`, the lab's EL 9 host, a Slurm client of `cluster`) in depth: the packages
+from the signed mirror, effective routes, mappings, users, blah.config, Gratia, the condor-ce service and its
+reconfig, firewalld (probed from the cluster, and closed without the role's rule), and a job into Slurm."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-import testinfra
 
 # The files the package doubles lay down (tools/lab.py PACKAGED_STATE, tools/lab_mirror.py).
 FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "packaged_state"
@@ -20,9 +19,9 @@ MAPFILE = "/etc/condor-ce/mapfiles.d/50-osg-htc-site.conf"
 # What the role must have written, in this order: bans first.
 MAP_LINES = [
     r"SCITOKENS /^https\:\/\/banned\.example\.org\/issuer,/ badpilot@banned.htcondor.org",
-    r"SCITOKENS /^https\:\/\/scitokens\.org\/osg\-connect,/ osg",
+    r"SCITOKENS /^https\:\/\/scitokens\.org\/osg\-connect,/ osg01",
     r"SCITOKENS /^https\:\/\/cms\-auth\.web\.cern\.ch\/,bad55f4e\-602c\-4e8d\-a5c5\-bd8ffb762113$/ cmspilot",
-    r"SSL /^\/DC\=org\/DC\=example\/OU\=Services\/CN\=pilot\.example\.org$/ osg",
+    r"SSL /^\/DC\=org\/DC\=example\/OU\=Services\/CN\=pilot\.example\.org$/ osg01",
 ]
 
 
@@ -31,21 +30,20 @@ def name_of(host) -> str:
 
 
 @pytest.fixture
-def ce(host):
-    if name_of(host) != "ce":
-        pytest.skip("checked on the CE")
+def htce(host):
+    if name_of(host) != "htce":
+        pytest.skip("checked on htce")
     return host
 
 
 @pytest.fixture
-def cluster(host):
-    inventory = host.backend.ansible_inventory
-    return testinfra.get_host(f"ansible://cluster?ansible_inventory={inventory}")
+def cluster(lab_host):
+    return lab_host("cluster")
 
 
-def test_effective_routes_through_htcondor_parser(ce, effective_config):
+def test_effective_routes_through_htcondor_parser(htce, effective_config):
     names = [f"JOB_ROUTER_ROUTE_{name}" for name in ROUTES]
-    values = effective_config(ce, CE_CONFIG, "JOB_ROUTER_ROUTE_NAMES", *names)
+    values = effective_config(htce, CE_CONFIG, "JOB_ROUTER_ROUTE_NAMES", *names)
     assert values["JOB_ROUTER_ROUTE_NAMES"].replace(",", " ").split() == ROUTES
     osg = values["JOB_ROUTER_ROUTE_OSG_Pilots"]
     assert 'GridResource = "batch slurm"' in osg
@@ -54,32 +52,32 @@ def test_effective_routes_through_htcondor_parser(ce, effective_config):
     assert 'REQUIREMENTS Owner == "cmspilot"' in values["JOB_ROUTER_ROUTE_CMS_Pilots"]
 
 
-def test_ce_settings_and_auth_methods(ce, effective_config):
+def test_ce_settings_and_auth_methods(htce, effective_config):
     methods = "SCHEDD.SEC_WRITE_AUTHENTICATION_METHODS"
-    values = effective_config(ce, CE_CONFIG, "PORT", "CONDORCE_MAX_JOBS", methods, "CERTIFICATE_MAPFILE")
+    values = effective_config(htce, CE_CONFIG, "PORT", "CONDORCE_MAX_JOBS", methods, "CERTIFICATE_MAPFILE")
     assert values["PORT"] == "9619"
     assert values["CONDORCE_MAX_JOBS"] == "10000"
     assert "SCITOKENS" in values[methods].split(",")
     assert values["CERTIFICATE_MAPFILE"] == "/etc/condor-ce/condor_mapfile"
-    assert ce.file("/etc/condor-ce/config.d/90-osg-htc-site.conf").exists
+    assert htce.file("/etc/condor-ce/config.d/90-osg-htc-site.conf").exists
 
 
-def test_mapfile_lines_bans_first(ce):
-    mapfile = ce.file(MAPFILE)
+def test_mapfile_lines_bans_first(htce):
+    mapfile = htce.file(MAPFILE)
     assert (mapfile.user, mapfile.group, mapfile.mode) == ("root", "root", 0o644)
     lines = [line for line in mapfile.content_string.splitlines() if line and not line.startswith("#")]
     assert lines == MAP_LINES
 
 
-def test_mapped_users_exist_but_not_banned_ones(ce):
-    assert ce.user("osg").uid == 5001
-    assert ce.user("cmspilot").exists
-    assert not ce.user("badpilot").exists
+def test_mapped_users_exist_but_not_banned_ones(htce):
+    assert htce.user("osg01").uid == 5001
+    assert htce.user("cmspilot").exists
+    assert not htce.user("badpilot").exists
 
 
-def test_blah_config_binpath_edited_in_place(ce):
+def test_blah_config_binpath_edited_in_place(htce):
     packaged = (FIXTURES / "etc" / "blah.config").read_text().splitlines()
-    lines = ce.file("/etc/blah.config").content_string.splitlines()
+    lines = htce.file("/etc/blah.config").content_string.splitlines()
     # Only the slurm_binpath line changed, where it was (the package ships it commented
     # out, #slurm_binpath=, since HTCondor 25.4); the rest is the packaged file.
     at = next(i for i, line in enumerate(packaged) if re.match(r"#?slurm_binpath=", line))
@@ -87,91 +85,67 @@ def test_blah_config_binpath_edited_in_place(ce):
     assert lines[:at] + lines[at + 1 :] == packaged[:at] + packaged[at + 1 :]
 
 
-def test_gratia_probe(ce):
-    text = ce.file("/etc/gratia/htcondor-ce/ProbeConfig").content_string
+def test_gratia_probe(htce):
+    text = htce.file("/etc/gratia/htcondor-ce/ProbeConfig").content_string
     for attribute in (
         'SiteName="LAB_TEST_CE"',
-        'ProbeName="htcondor-ce:ce.lab.test"',
+        'ProbeName="htcondor-ce:htce.lab.test"',
         'EnableProbe="1"',
         'SuppressNoDNRecords="1"',
     ):
         assert attribute in text
 
 
-def test_the_host_is_el9_and_the_ce_packages_came_signed_from_the_mirror(ce):
-    facts = ce.ansible("ansible.builtin.setup", "gather_subset=!all,!min,distribution,pkg_mgr")["ansible_facts"]
+def test_the_host_is_el9_and_the_ce_packages_came_signed_from_the_mirror(htce, signed_from_mirror):
+    facts = htce.ansible("ansible.builtin.setup", "gather_subset=!all,!min,distribution,pkg_mgr")["ansible_facts"]
     assert (facts["ansible_os_family"], facts["ansible_distribution_major_version"], facts["ansible_pkg_mgr"]) == (
         "RedHat",
         "9",
         "dnf",
     )
     for repo in ("epel", "osg"):
-        repo_file = ce.file(f"/etc/yum.repos.d/{repo}.repo").content_string
+        repo_file = htce.file(f"/etc/yum.repos.d/{repo}.repo").content_string
         section = repo_file.split(f"[{repo}]", 1)[1].split("\n[", 1)[0]
         assert "gpgcheck=1" in section.replace(" ", ""), section
         assert "baseurl=http://10.0.2.2:" in section.replace(" ", ""), section
         assert "metalink" not in section and "mirrorlist" not in section, section
-    # Installed from the mirror's osg (or epel) repository, not laid down by hand.
-    packages = ("htcondor-ce", "htcondor-ce-slurm", "osg-ce-slurm", "gratia-probe-htcondor-ce", "condor")
-    for package in packages:
-        origin = ce.run(f"dnf -q repoquery --installed --qf '%{{from_repo}}' {package}")
-        assert origin.stdout.strip() in ("osg", "epel"), (package, origin.stdout, origin.stderr)
-    # Each is signed (RSA header signature) by a key in rpm's database: the lab key the release packages
-    # and prepare imported (gpg-pubkey's version is the key ID's last 8 hex digits).
-    keys = ce.check_output("rpm -q gpg-pubkey --qf '%{VERSION}\\n'").split()
-    signatures = ce.run("rpm -q --qf '%{NAME} %{RSAHEADER:pgpsig}\\n' " + " ".join(packages))
-    assert signatures.rc == 0, signatures.stderr
-    for line in signatures.stdout.splitlines():
-        assert "Key ID" in line and line.split()[-1][-8:] in keys, (line, keys)
+    signed_from_mirror(htce, ("htcondor-ce", "htcondor-ce-slurm", "osg-ce-slurm", "gratia-probe-htcondor-ce", "condor"))
 
 
-def test_condor_ce_runs_and_the_handler_reconfigured_it(ce):
-    assert ce.service("condor-ce").is_running
-    assert ce.service("condor-ce").is_enabled
+def test_condor_ce_runs_and_the_handler_reconfigured_it(htce):
+    assert htce.service("condor-ce").is_running
+    assert htce.service("condor-ce").is_enabled
     # The daemon double (tests/fixtures/daemons) logs each command it answers: condor_ce_reconfig, run
     # by the handler after converge changed the configuration; idempotence and check ran no handler.
-    log = ce.file("/var/log/condor-ce/MasterLog").content_string
+    log = htce.file("/var/log/condor-ce/MasterLog").content_string
     assert "listening on 9619" in log, log
     assert [line for line in log.splitlines() if "TEST DOUBLE reconfig " in line], log
 
 
-def probe(cluster) -> str:
-    """Connect from `cluster` to the CE's port and say PING, as a pilot factory would reach it."""
-    script = (
-        "import socket\n"
-        "try:\n"
-        "    s = socket.create_connection(('ce.lab.test', 9619), timeout=10); s.sendall(b'PING\\n')\n"
-        "    print(s.recv(64).decode().strip())\n"
-        "except OSError as error:\n"
-        "    print(type(error).__name__)\n"
-    )
-    return cluster.check_output("python3 -c %s", script)
-
-
-def test_firewalld_opens_9619_to_another_vm_and_without_the_rule_it_is_closed(ce, cluster):
-    assert ce.service("firewalld").is_running
-    assert "9619/tcp" in ce.check_output("firewall-cmd --list-ports").split()
-    assert "9619/tcp" in ce.check_output("firewall-cmd --permanent --list-ports").split()
-    assert probe(cluster) == "OK ping"
+def test_firewalld_opens_9619_to_another_vm_and_without_the_rule_it_is_closed(htce, cluster, probe_port):
+    assert htce.service("firewalld").is_running
+    assert "9619/tcp" in htce.check_output("firewall-cmd --list-ports").split()
+    assert "9619/tcp" in htce.check_output("firewall-cmd --permanent --list-ports").split()
+    assert probe_port(cluster, "htce.lab.test", 9619) == "OK ping"
     # The negative case: the same daemon, still listening, behind firewalld without the role's rule.
-    ce.check_output("firewall-cmd --remove-port=9619/tcp")
+    htce.check_output("firewall-cmd --remove-port=9619/tcp")
     try:
-        assert ce.socket("tcp://0.0.0.0:9619").is_listening or ce.socket("tcp://:::9619").is_listening
-        assert probe(cluster) in ("ConnectionRefusedError", "OSError", "TimeoutError", "timeout")
+        assert htce.socket("tcp://0.0.0.0:9619").is_listening or htce.socket("tcp://:::9619").is_listening
+        assert probe_port(cluster, "htce.lab.test", 9619) != "OK ping"
     finally:
-        ce.check_output("firewall-cmd --reload")
-    assert probe(cluster) == "OK ping"
+        htce.check_output("firewall-cmd --reload")
+    assert probe_port(cluster, "htce.lab.test", 9619) == "OK ping"
 
 
-def test_job_from_ce_runs_on_cluster_as_mapped_user(ce, cluster):
+def test_job_from_ce_runs_on_cluster_as_mapped_user(htce, cluster):
     binpath = next(
         line.split("=", 1)[1].strip("\"'")
-        for line in ce.file("/etc/blah.config").content_string.splitlines()
+        for line in htce.file("/etc/blah.config").content_string.splitlines()
         if line.startswith("slurm_binpath=")
     )
     assert binpath == "/opt/slurm/bin"  # the role's, not the packaged /usr/bin
-    submit = ce.run(
-        f"runuser -u osg -- {binpath}/sbatch --parsable --chdir=/tmp --output=/tmp/ce-test-%j.out "
+    submit = htce.run(
+        f"runuser -u osg01 -- {binpath}/sbatch --parsable --chdir=/tmp --output=/tmp/ce-test-%j.out "
         "--wrap 'hostname; id -un'"
     )
     assert submit.rc == 0, submit.stderr
@@ -179,7 +153,7 @@ def test_job_from_ce_runs_on_cluster_as_mapped_user(ce, cluster):
     state = ""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        shown = ce.run(f"{binpath}/scontrol show job {job}").stdout
+        shown = htce.run(f"{binpath}/scontrol show job {job}").stdout
         state = next((w.split("=", 1)[1] for w in shown.split() if w.startswith("JobState=")), "")
         if state in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY"):
             break
@@ -188,4 +162,4 @@ def test_job_from_ce_runs_on_cluster_as_mapped_user(ce, cluster):
     assert "NodeList=cluster" in shown
     output = cluster.file(f"/tmp/ce-test-{job}.out")  # noqa: S108 (in the throwaway VM, where sbatch wrote it)
     assert output.exists
-    assert output.content_string.split() == ["cluster", "osg"]
+    assert output.content_string.split() == ["cluster", "osg01"]

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 # Platform order in molecule.yml gives the lab addresses (tools/lab.py).
-LAB = {"ap": "192.0.2.11", "ce": "192.0.2.12", "cluster": "192.0.2.13"}
+LAB = {"ap": "192.0.2.11", "ce": "192.0.2.12", "cluster": "192.0.2.13", "htce": "192.0.2.14"}
+ACCESS_POINTS = ("ap", "cluster")
 
 
 def name_of(host) -> str:
@@ -67,8 +68,8 @@ def test_packaged_state_has_the_packaged_owners_and_modes(host, directory, owner
 
 
 def test_packaged_state_only_where_asked(host):
-    """The CE sets on the CEs, the Access Point's on the Access Point, nothing of the other."""
-    ap = name_of(host) == "ap"
+    """The CE sets on the CEs, the Access Point's on the Access Points, nothing of the other."""
+    ap = name_of(host) in ACCESS_POINTS
     assert host.file("/etc/condor-ce").exists is not ap
     assert host.file("/etc/gratia/condor-ap/ProbeConfig").exists is ap
     assert host.file("/etc/condor-ce/bosco_override").exists is (name_of(host) == "ce")

@@ -1,7 +1,7 @@
 """The site after playbooks/site.yml: each host is what its group asks for, the hosts work together (the
-Bosco CE reaches the cluster's Slurm over SSH; the cluster's CE reaches the same Slurm locally), and the
-site summary names every host with what was verified. The htcondor_ce scenario tests that role in depth;
-test_access_point.py and test_ce_bosco.py test the Access Point and the Bosco CE in depth."""
+Bosco CE reaches the cluster's Slurm over SSH; the HTCondor-CE reaches the same Slurm as its client), and
+the site summary names every host with what was verified. test_access_point.py, test_htcondor_ce.py and
+test_ce_bosco.py test each role in depth."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ def on(host, name: str):
     return host
 
 
-def test_ap_is_an_ospool_access_point(host, effective_config):
-    ap = on(host, "ap")
+@pytest.mark.parametrize("name", ["ap", "cluster"])
+def test_access_points_are_ospool_access_points(host, effective_config, name):
+    ap = on(host, name)
     values = effective_config(ap, AP_CONFIG, "SEC_TOKEN_SYSTEM_DIRECTORY", "SUBMIT_REQUIREMENT_NAMES")
     assert values["SEC_TOKEN_SYSTEM_DIRECTORY"] == "/etc/condor/tokens.d"  # noqa: S105 (a directory, not a secret)
     assert values["SUBMIT_REQUIREMENT_NAMES"]
@@ -31,14 +32,14 @@ def test_ap_is_an_ospool_access_point(host, effective_config):
     assert (token.user, token.group, token.mode) == ("root", "root", 0o600)
 
 
-def test_cluster_ce_routes_to_its_local_slurm(host, effective_config):
-    cluster = on(host, "cluster")
-    names = ("JOB_ROUTER_ROUTE_NAMES", "JOB_ROUTER_ROUTE_OSPool", "JOB_ROUTER_ROUTE_Slurm_Cluster")
-    values = effective_config(cluster, CE_CONFIG, *names)
-    assert values["JOB_ROUTER_ROUTE_NAMES"].replace(",", " ").split() == ["OSPool", "Slurm_Cluster"]
-    for route in ("JOB_ROUTER_ROUTE_OSPool", "JOB_ROUTER_ROUTE_Slurm_Cluster"):
+def test_htcondor_ce_routes_to_the_clusters_slurm(host, effective_config):
+    htce = on(host, "htce")
+    names = ("JOB_ROUTER_ROUTE_NAMES", "JOB_ROUTER_ROUTE_OSG_Pilots", "JOB_ROUTER_ROUTE_CMS_Pilots")
+    values = effective_config(htce, CE_CONFIG, *names)
+    assert values["JOB_ROUTER_ROUTE_NAMES"].replace(",", " ").split() == ["OSG_Pilots", "CMS_Pilots"]
+    for route in ("JOB_ROUTER_ROUTE_OSG_Pilots", "JOB_ROUTER_ROUTE_CMS_Pilots"):
         assert 'GridResource = "batch slurm"' in values[route]
-    assert cluster.run("runuser -u osg01 -- sinfo --noheader --format=%P").stdout.split() == ["osg*"]
+    assert htce.run("runuser -u osg01 -- sinfo --noheader --format=%P").stdout.split() == ["osg*"]
 
 
 def test_bosco_ce_reaches_the_clusters_slurm_over_ssh(host, effective_config):
@@ -61,8 +62,11 @@ def test_site_summary_names_every_host_and_what_was_verified(host):
         " iss flock.opensciencegrid.org, no expiry",
         "ce: HTCondor-CE-Bosco for osg01@cluster.lab.test",
         "osg01@cluster.lab.test: key login, remote forwarding and `squeue",
-        "cluster: HTCondor-CE for slurm",
-        "routes: OSPool, Slurm_Cluster (2 test jobs routed as expected)",
+        "cluster: OSPool Access Point, ospool direct",
+        "token /etc/condor/tokens.d/ospool.token: sub RESOURCE-cluster.lab.test@cm-1.ospool.osg-htc.org,"
+        " iss flock.opensciencegrid.org, no expiry",
+        "htce: HTCondor-CE for slurm",
+        "routes: OSG_Pilots, CMS_Pilots (3 test jobs routed as expected)",
         "batch client answered: sinfo, squeue",
     ):
         assert line in summary, f"{line!r} not in the site summary:\n{summary[:3000]}"

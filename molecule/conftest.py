@@ -111,3 +111,36 @@ def signed_from_mirror():
             assert "Key ID" in line and line.split()[-1][-8:] in keys, (line, keys)
 
     return check
+
+
+@pytest.fixture
+def daemon_reconfigured():
+    """Assert that the daemon double runs as `service` (enabled) on `port`, and logged (in `log`) a
+    reconfig: the role's handler's, after converge changed the configuration (tests/fixtures/daemons)."""
+
+    def check(host, service: str, log: str, port: int) -> None:
+        assert host.service(service).is_running
+        assert host.service(service).is_enabled
+        text = host.file(log).content_string
+        assert f"listening on {port}" in text, text
+        assert [line for line in text.splitlines() if "TEST DOUBLE reconfig " in line], text
+
+    return check
+
+
+@pytest.fixture
+def firewalld_gates_the_port(probe_port):
+    """Assert that `peer` reaches the daemon on `host`'s port through firewalld, cannot once the role's
+    rule is removed (the daemon still listening), and can again after `firewall-cmd --reload`."""
+
+    def check(host, peer, address: str, port: int) -> None:
+        assert probe_port(peer, address, port) == "OK ping"
+        host.check_output(f"firewall-cmd --remove-port={port}/tcp")
+        try:
+            assert host.socket(f"tcp://0.0.0.0:{port}").is_listening or host.socket(f"tcp://:::{port}").is_listening
+            assert probe_port(peer, address, port) != "OK ping"
+        finally:
+            host.check_output("firewall-cmd --reload")
+        assert probe_port(peer, address, port) == "OK ping"
+
+    return check

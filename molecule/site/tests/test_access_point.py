@@ -244,24 +244,9 @@ def test_the_el_ap_packages_came_signed_from_the_mirror(ap, signed_from_mirror):
     signed_from_mirror(ap, ("ospool-ap", "condor", "python3-condor", "gratia-probe-condor-ap", "python3-psutil"))
 
 
-def test_condor_runs_and_the_handler_reconfigured_it(ap):
-    assert ap.service("condor").is_running
-    assert ap.service("condor").is_enabled
-    # The daemon double (tests/fixtures/daemons) logs each command it answers: the role's handler's
-    # condor_reconfig after converge changed the configuration.
-    log = ap.file("/var/log/condor/MasterLog").content_string
-    assert "listening on 9618" in log, log
-    assert [line for line in log.splitlines() if "TEST DOUBLE reconfig " in line], log
+def test_condor_runs_and_the_handler_reconfigured_it(ap, daemon_reconfigured):
+    daemon_reconfigured(ap, "condor", "/var/log/condor/MasterLog", 9618)
 
 
-def test_firewalld_opens_9618_to_another_vm_and_without_the_rule_it_is_closed(ap, lab_host, probe_port):
-    cluster = lab_host("cluster")
-    assert probe_port(cluster, "ap.lab.test", 9618) == "OK ping"
-    # The negative case: the same daemon, still listening, behind firewalld without the role's rule.
-    ap.check_output("firewall-cmd --remove-port=9618/tcp")
-    try:
-        assert ap.socket("tcp://0.0.0.0:9618").is_listening or ap.socket("tcp://:::9618").is_listening
-        assert probe_port(cluster, "ap.lab.test", 9618) != "OK ping"
-    finally:
-        ap.check_output("firewall-cmd --reload")
-    assert probe_port(cluster, "ap.lab.test", 9618) == "OK ping"
+def test_firewalld_opens_9618_to_another_vm_and_without_the_rule_it_is_closed(ap, lab_host, firewalld_gates_the_port):
+    firewalld_gates_the_port(ap, lab_host("cluster"), "ap.lab.test", 9618)

@@ -246,6 +246,52 @@ def test_a_route_test_that_lands_elsewhere_stops_the_role_before_any_write(tmp_p
     failed_in_preflight(output)
 
 
+CATALOG_ROUTES = [
+    {"name": "OSG", "grid_resource": {"batch": "slurm"}, "default_queue": "osg"},
+]
+VO_MAPPINGS = [{"issuer": "https://scitokens.org/osg-connect", "user": "osg", "vo": "osg"}]
+
+
+def test_a_catalog_the_routes_serve_passes_preflight(tmp_path):
+    _run, output = run_role(
+        tmp_path,
+        "--check",
+        htcondor_ce_routes=CATALOG_ROUTES,
+        htcondor_ce_scitokens_mappings=VO_MAPPINGS,
+        htcondor_ce_pilots=[{"name": "main", "max_pilots": 10, "queue": "osg", "allowed_vos": ["*"]}],
+    )
+    assert "TASK [osg_htc.site.htcondor_ce : Write the SciTokens and SSL mappings]" in output, output
+
+
+@pytest.mark.parametrize(
+    "pilot, named",
+    [
+        ({"queue": "gpu"}, "main  | osg         | OSG   | sends it to queue 'osg', not to queue 'gpu'"),
+        ({"allowed_vos": ["cms"]}, "allowed_vos ['cms'] have no SciTokens mapping with that vo"),
+        ({"cpucount": 0}, "pilot main: cpucount is 0, not from 1 to 8192"),
+    ],
+)
+def test_a_catalog_entry_the_routes_do_not_serve_stops_the_role_before_any_write(tmp_path, pilot, named):
+    run, output = run_role(
+        tmp_path,
+        htcondor_ce_routes=CATALOG_ROUTES,
+        htcondor_ce_scitokens_mappings=VO_MAPPINGS,
+        htcondor_ce_pilots=[{"name": "main", "max_pilots": 10, "allowed_vos": ["osg"], **pilot}],
+    )
+    assert run.returncode != 0
+    assert "htcondor_ce_pilots: " in output and named in output, output
+    failed_in_preflight(output)
+
+
+def test_an_unknown_pilot_key_is_refused_by_the_argument_spec(tmp_path):
+    run, output = run_role(
+        tmp_path, htcondor_ce_pilots=[{"name": "main", "max_pilots": 1, "allowed_vos": ["*"], "cores": 8}]
+    )
+    assert run.returncode != 0
+    assert "cores" in output and "cpucount" in output, output
+    failed_in_preflight(output)
+
+
 @pytest.mark.parametrize(
     "route, named",
     [

@@ -66,6 +66,11 @@ def run(tmp_path, extra: dict):
             id="no-site-name",
         ),
         pytest.param(
+            dict(GOOD, access_point_gratia_attributes={"SiteName": "OTHER"}),
+            'access_point_gratia_attributes sets SiteName to \\"OTHER\\", but access_point_gratia_site_name is',
+            id="second-site-name",
+        ),
+        pytest.param(
             dict(GOOD, access_point_require_project_name=True, access_point_default_project_name="X"),
             "are both set: with a default project every job has a ProjectName",
             id="project-both",

@@ -246,6 +246,39 @@ def test_a_route_test_that_lands_elsewhere_stops_the_role_before_any_write(tmp_p
     failed_in_preflight(output)
 
 
+@pytest.mark.parametrize(
+    "overrides, named",
+    [
+        (
+            {"htcondor_ce_gratia_attributes": {"SiteName": "OTHER"}},
+            ["sets SiteName to", "but htcondor_ce_site_name is"],
+        ),
+        ({"htcondor_ce_config": {"OSG_Resource": '"OTHER"'}}, ["sets OSG_Resource to", "OTHER"]),
+        (
+            {"htcondor_ce_config": {"OSG_ResourceGroup": '"RG_A"'}, "topology_resource_group": "RG_B"},
+            ["sets OSG_ResourceGroup to", "but topology_resource_group is", "RG_B"],
+        ),
+    ],
+)
+def test_a_second_resource_name_or_group_stops_the_role(tmp_path, overrides, named):
+    run, output = run_role(tmp_path, **overrides)
+    assert run.returncode != 0
+    # Each piece alone: ansible-core 2.16 shows the message JSON-escaped, later versions as it is.
+    assert all(piece in output for piece in named), output
+    failed_in_preflight(output)
+
+
+def test_the_same_resource_name_and_group_twice_pass(tmp_path):
+    _run, output = run_role(
+        tmp_path,
+        "--check",
+        htcondor_ce_gratia_attributes={"SiteName": "EXAMPLE_CE"},
+        htcondor_ce_config={"OSG_Resource": '"EXAMPLE_CE"', "OSG_ResourceGroup": '"EXAMPLE_RG"'},
+        topology_resource_group="EXAMPLE_RG",
+    )
+    assert "TASK [osg_htc.site.htcondor_ce : Write the SciTokens and SSL mappings]" in output, output
+
+
 CATALOG_ROUTES = [
     {"name": "OSG", "grid_resource": {"batch": "slurm"}, "default_queue": "osg"},
 ]

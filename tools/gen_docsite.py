@@ -36,7 +36,15 @@ FILTER = Path(__file__).resolve().with_name("docsite_links.lua")
 BRANCH = "main"
 # The sections of the docsite's extra pages, each with its guides (docs/<name>.md) in order.
 SECTIONS = {
-    "Guides": ["at-scale", "job-routes", "route-matching", "resource-catalog", "input-safety", "troubleshooting"],
+    "Guides": [
+        "at-scale",
+        "job-routes",
+        "route-matching",
+        "resource-catalog",
+        "topology",
+        "input-safety",
+        "troubleshooting",
+    ],
     "Developing the collection": ["development", "lab"],
 }
 # Guides without a page of their own, and why.

@@ -132,3 +132,13 @@ def test_fail_on_error_passes_a_host_that_meets_the_thresholds(dns_server):
     else:
         assert result.returncode == 0, result.stdout + result.stderr
         assert set(rows.values()) == {"ok"}
+
+
+def test_a_threshold_set_in_the_inventory_is_used(dns_server, tmp_path):
+    # Set per host, as a site's inventory does: not overridden by the playbook's defaults.
+    (tmp_path / "host_vars").mkdir()
+    (tmp_path / "host_vars" / "localhost.yml").write_text("preflight_min_cores: 100000\npreflight_min_memory_gib: 1\n")
+    run = run_playbook(PLAYBOOK, "-v", "--check", "-i", str(tmp_path), "-e", dns_vars(dns_server))
+    rows = table_rows(run.stdout)
+    assert (rows["cores"], rows["memory"]) == ("SHORT", "ok"), run.stdout + run.stderr
+    assert ">= 100000" in run.stdout

@@ -80,9 +80,9 @@ options:
     type: int
     default: 48
   existing:
-    description: The entries already in the downtime file (its YAML, loaded).
-    type: list
-    elements: dict
+    description: The entries already in the downtime file, as its text or loaded; a file that is not a YAML list is
+      an error.
+    type: raw
 """
 
 EXAMPLES = r"""

@@ -12,8 +12,8 @@ Validation follows osg-configure (opensciencegrid/osg-configure v4.1.1,
 ``cpucount`` is 1 to 8192 and ``ram_mb`` 512 to 8388608; ``os`` is required when
 ``require_singularity`` is false; ``allowed_vos`` must not be empty (``*`` means every VO with an
 account on the CE); ``max_wall_time`` defaults to 1440 minutes, ``cpucount`` to 1, ``ram_mb`` to 2500;
-a name containing "changeme" is refused. The name rule (lower-case letters, digits, ``-`` and ``_``)
-is the one ``config/35-pilot.ini`` asks for.
+a name containing "changeme" (in any case) is refused. Names are letters, digits, ``-``, ``_`` and ``.``
+(``config/35-pilot.ini`` asks for lower-case letters, digits, ``-`` and ``_``).
 
 The route check routes, with :func:`._route_match.route_match`, one pilot job per entry and VO
 identity (the SciTokens mappings that name the VO), as the factory would submit it: see
@@ -47,7 +47,9 @@ PILOT_KEYS: Dict[str, tuple] = {
 RANGES = {"cpucount": (1, 8192), "ram_mb": (512, 8388608)}
 # Counts are ClassAd integers in the catalog.
 MAX_COUNT = 2**63 - 1
-NAME_RE = re.compile(r"[a-z0-9_-]+\Z")
+# 35-pilot.ini asks for lower-case letters, digits, "-" and "_"; osg-configure itself takes any name, and
+# upper case and "." are kept here too. The name is also an INI section header: no "]" or line break.
+NAME_RE = re.compile(r"[A-Za-z0-9_.-]+\Z")
 # A queue or OS goes into an INI value and a ClassAd string: one line, no quote or backslash.
 TEXT_RE = re.compile(r'[^\x00-\x1f\x7f"\\]+\Z')
 VO_RE = re.compile(r"[A-Za-z0-9_.-]+\Z")
@@ -95,10 +97,10 @@ def normalize_pilots(pilots: Any, vos: Sequence[str]) -> tuple[List[Dict[str, An
             if kind == "name":
                 if not isinstance(value, str) or not NAME_RE.match(value):
                     problem = (
-                        f"{where}: name {short_repr(value)} is not lower-case letters, digits, '-' and '_' "
-                        "(osg-configure's 35-pilot.ini asks for such names, for example 'gpu' or 'main')"
+                        f"{where}: name {short_repr(value)} is not letters, digits, '-', '_' and '.' "
+                        "(osg-configure's 35-pilot.ini asks for names such as 'gpu' or 'main')"
                     )
-                elif "changeme" in value:
+                elif "changeme" in value.lower():
                     problem = f"{where}: name {value!r} contains 'changeme', which osg-configure refuses"
             elif kind == "count":
                 problem = _count_problem(where, value, key)

@@ -389,6 +389,13 @@ def downtimes(
     start, end and services gets none: running again adds nothing.
     """
     resources, existing = plain(list(resources)), plain(existing)
+    if isinstance(existing, str):
+        try:
+            existing = yaml.safe_load(existing) if existing.strip() else []
+        except yaml.YAMLError as exc:
+            raise TopologyError(f"the downtime file is not valid YAML: {exc}") from None
+    if existing is not None and not isinstance(existing, list):
+        raise TopologyError(f"the downtime file holds {type(existing).__name__}, not a list of downtime entries")
     description, severity = plain(description), plain(severity)
     start_time = parse_time("the start", start)
     end_time = parse_time("the end", end)

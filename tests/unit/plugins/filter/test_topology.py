@@ -189,6 +189,15 @@ def test_topology_times_round_trip_and_an_entry_already_there_is_not_added_again
     assert len(longer) == 1
 
 
+def test_the_file_may_be_given_as_text_and_must_be_a_list():
+    text = declare("2026-12-01 11:07 +0000")["text"]
+    assert declare("2026-12-02 09:00 +0000", existing="# comment\n" + text)["entries"] == []
+    with pytest.raises(AnsibleFilterError, match="the downtime file is not valid YAML"):
+        declare("2026-12-02 09:00 +0000", existing="- [unclosed")
+    with pytest.raises(AnsibleFilterError, match="the downtime file holds dict, not a list"):
+        declare("2026-12-02 09:00 +0000", existing="Class: SCHEDULED\n")
+
+
 def test_the_id_is_the_web_forms():
     created = datetime.datetime(2026, 12, 1, 11, 7, tzinfo=datetime.timezone.utc)
     assert downtime_id(created) == int((created.timestamp() - 1_535_000_000) * 10)

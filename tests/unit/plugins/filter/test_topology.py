@@ -37,7 +37,8 @@ HOSTS = [
 ]
 
 
-def rendered(hosts=HOSTS, **group):
+def rendered(hosts=None, **group):
+    hosts = HOSTS if hosts is None else hosts
     return topology_resource_group({**GROUP, **group}, hosts=hosts, access_points=["ap.example.edu"])
 
 

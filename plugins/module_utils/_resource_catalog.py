@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, List, Sequence
 
 from ansible_collections.osg_htc.site.plugins.module_utils._classad import short_repr
-from ansible_collections.osg_htc.site.plugins.module_utils._route_match import UNROUTED, route_match
+from ansible_collections.osg_htc.site.plugins.module_utils._route_match import UNROUTED, route_match, text_table
 
 # (kind, default) of each key of a pilot entry; None: no default (absent unless given).
 PILOT_KEYS: Dict[str, tuple] = {
@@ -206,15 +206,6 @@ def _shortfalls(entry: Mapping[str, Any], match: Mapping[str, Any]) -> List[str]
     return found
 
 
-def catalog_table(rows: Sequence[Sequence[str]]) -> str:
-    """A plain-text table: pilot, VO identity, route, problem (as the route tests' table)."""
-    rows = [("pilot", "VO identity", "route", "problem"), *rows]
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
-    lines = [" | ".join([*(cell.ljust(width) for cell, width in zip(row[:3], widths)), row[3]]) for row in rows]
-    lines.insert(1, "-+-".join([*("-" * width for width in widths), "-" * len(rows[0][3])]))
-    return "\n".join(line.rstrip() for line in lines)
-
-
 def catalog_problems(
     pilots: Any,
     mappings: Any,
@@ -254,6 +245,6 @@ def catalog_problems(
     if rows:
         return [
             f"{len(rows)} resource catalog problem(s): the routes do not serve the pilots as advertised:\n"
-            + catalog_table(rows)
+            + text_table(("pilot", "VO identity", "route", "problem"), rows)
         ]
     return []

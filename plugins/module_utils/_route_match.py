@@ -748,17 +748,24 @@ def _mismatch(job, expected, match, routes, index, result) -> Dict[str, Any]:
     return {"job": job, "expected": expected, "actual": actual, "deciding_expression": deciding}
 
 
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain-text table under ``header``, every column but the last padded to its widest cell."""
+    rows = [tuple(header), *(tuple(row) for row in rows)]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
+    lines = [" | ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]) for row in rows]
+    lines.insert(1, "-+-".join([*("-" * width for width in widths), "-" * len(header[-1])]))
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def mismatch_table(mismatches: Sequence[Mapping[str, Any]]) -> str:
     """A plain-text table: job, expected route, actual route, deciding expression."""
-    rows = [("job", "expected route", "actual route", "deciding expression")]
-    for item in mismatches:
-        rows.append(
+    return text_table(
+        ("job", "expected route", "actual route", "deciding expression"),
+        [
             (item["job"], item["expected"] or UNROUTED, item["actual"] or UNROUTED, item["deciding_expression"])
-        )
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
-    lines = [" | ".join([*(cell.ljust(width) for cell, width in zip(row[:3], widths)), row[3]]) for row in rows]
-    lines.insert(1, "-+-".join([*("-" * width for width in widths), "-" * len(rows[0][3])]))
-    return "\n".join(line.rstrip() for line in lines)
+            for item in mismatches
+        ],
+    )
 
 
 def check_expectations(result: Mapping[str, Any]) -> str | None:

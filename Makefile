@@ -199,11 +199,19 @@ lab-image: system-deps  ## Build the VM lab's base image now (cached outside the
 # repositories into a cloud image of the user's own: they need network access,
 # so only SCENARIO=<name> runs them, never make molecule or make test.
 OFFLINE_SCENARIOS = $(filter-out %_online,$(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+# A failing scenario's output is long and its cause far from the end: the
+# failed tasks and tests are repeated last (from build/molecule-<scenario>.log).
 molecule: $(VENV_STAMP) $(COLLECTION_LINK) lab-image  ## Molecule scenarios in VMs, offline ones (SCENARIO=name for one)
+	mkdir -p build
 	for scenario in $(or $(SCENARIO),$(OFFLINE_SCENARIOS)); do \
-		start=$$SECONDS; \
+		start=$$SECONDS; log=build/molecule-$$scenario.log; \
 		PATH=$(abspath $(BIN)):$$PATH MOLECULE_GLOB='molecule/*/molecule.yml' \
-			$(BIN)/molecule test --scenario-name $$scenario || exit 1; \
+			$(BIN)/molecule test --scenario-name $$scenario 2>&1 | tee $$log; \
+		if [ $${PIPESTATUS[0]} -ne 0 ]; then \
+			echo "::: molecule $$scenario FAILED; its failed tasks and tests ($$log):"; \
+			grep -a -n -A 12 -E 'fatal: |failed: \[|FAILED!|^E  |FAILED molecule' $$log | tail -n 120; \
+			exit 1; \
+		fi; \
 		echo "::: molecule $$scenario took $$((SECONDS - start)) s"; \
 	done
 

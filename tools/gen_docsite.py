@@ -41,6 +41,7 @@ SECTIONS = {
         "job-routes",
         "route-matching",
         "resource-catalog",
+        "osg-configure",
         "topology",
         "input-safety",
         "troubleshooting",

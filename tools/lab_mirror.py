@@ -433,11 +433,24 @@ PACKAGES: tuple[Rpm, ...] = (
         )
         for batch in CE_BATCHES
     ),
+    # --- osg-configure: the command, as its test double (tests/fixtures/UPSTREAM.yml)
+    Rpm(
+        "osg-configure",
+        "4.3.0",
+        "1",
+        "osg-configure of opensciencegrid/osg-configure (OSG 24; the double reproduces v4.1.1's checks and writes)",
+        files=(File("/usr/sbin/osg-configure", source="bin/osg_configure_test_double", mode=0o755),),
+        directories=(
+            ("/etc/osg", "root", 0o755),
+            ("/etc/osg/config.d", "root", 0o755),
+            ("/var/log/osg", "root", 0o755),
+        ),
+        leaves_out="the osg_configure Python package and the packaged INI files (10-gateway.ini ... 40-siteinfo.ini)",
+    ),
     # --- What osg-ce needs that the roles never touch
     *(
         placeholder(name, "4.3.0", "1", f"{name} of opensciencegrid/osg-configure (OSG 24)")
         for name in (
-            "osg-configure",
             "osg-configure-ce",
             "osg-configure-cluster",
             "osg-configure-gratia",

@@ -4,7 +4,7 @@ reconfig, firewalld (probed from the cluster, and closed without the role's rule
 
 from __future__ import annotations
 
-import re
+import json
 import time
 from pathlib import Path
 
@@ -75,14 +75,46 @@ def test_mapped_users_exist_but_not_banned_ones(htce):
     assert not htce.user("badpilot").exists
 
 
-def test_blah_config_binpath_edited_in_place(htce):
+def test_blah_config_as_osg_configure_and_the_role_write_it(htce):
     packaged = (FIXTURES / "etc" / "blah.config").read_text().splitlines()
     lines = htce.file("/etc/blah.config").content_string.splitlines()
-    # Only the slurm_binpath line changed, where it was (the package ships it commented
-    # out, #slurm_binpath=, since HTCondor 25.4); the rest is the packaged file.
-    at = next(i for i, line in enumerate(packaged) if re.match(r"#?slurm_binpath=", line))
-    assert lines[at] == "slurm_binpath=/opt/slurm/bin"
-    assert lines[:at] + lines[at + 1 :] == packaged[:at] + packaged[at + 1 :]
+    # osg-configure -c (the lab's double of it) set the three proxy keys in place, double-quoted, and
+    # appended slurm_binpath (the package ships it commented out, #slurm_binpath=, since HTCondor 25.4,
+    # and osg-configure does not edit comments); the role's lines are the same, so it changed nothing.
+    quoted = {
+        "blah_disable_wn_proxy_renewal": '"yes"',
+        "blah_delegate_renewed_proxies": '"no"',
+        "blah_disable_limited_proxy": '"yes"',
+    }
+    expected = [
+        f"{line.split('=', 1)[0]}={quoted[line.split('=', 1)[0]]}" if line.split("=", 1)[0] in quoted else line
+        for line in packaged
+    ]
+    assert lines == [*expected, 'slurm_binpath="/opt/slurm/bin"']
+
+
+def test_osg_configure_verified_then_configured_once_with_the_role_file(htce):
+    log = htce.file("/var/log/osg/osg-configure-test-double.log").content_string
+    calls = [json.loads(line) for line in log.splitlines()]
+    # The first converge wrote the file, then -v and -c; idempotence and check changed nothing, so no more calls.
+    assert [call["argv"] for call in calls] == [["-v"], ["-c"]]
+    ini = calls[-1]["files"]["99-osg-htc-site.ini"]
+    assert ini == htce.file("/etc/osg/config.d/99-osg-htc-site.ini").content_string
+    for line in (
+        "[Site Information]",
+        "host_name = htce.lab.test",
+        "resource = LAB_TEST_CE",
+        "resource_group = OSG_US_LAB_TEST",
+        "[SLURM]",
+        "slurm_location = /opt/slurm",
+        "[Info Services]",
+        "ce_collectors = PRODUCTION",
+        "[Pilot main]",
+        "allowed_vos = osg, cms",
+    ):
+        assert line in ini.splitlines(), line
+    conf = htce.file("/etc/condor-ce/config.d/50-osg-configure.conf").content_string
+    assert "OSG_CONFIGURED=true" in conf.splitlines()
 
 
 def test_gratia_probe(htce):

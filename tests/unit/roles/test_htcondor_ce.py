@@ -27,6 +27,8 @@ BASE = {
     "htcondor_ce_manage_firewall": False,
     "htcondor_ce_manage_service": False,
     "htcondor_ce_manage_users": False,
+    # osg-configure's settings are tested in test_htcondor_ce_osg_configure.py.
+    "htcondor_ce_osg_configure": False,
     "htcondor_ce_site_name": "EXAMPLE_CE",
     "htcondor_ce_scitokens_mappings": [{"issuer": "https://scitokens.org/osg-connect", "user": "osg"}],
 }
@@ -256,7 +258,7 @@ def test_a_route_test_that_lands_elsewhere_stops_the_role_before_any_write(tmp_p
         ({"htcondor_ce_config": {"OSG_Resource": '"OTHER"'}}, ["sets OSG_Resource to", "OTHER"]),
         (
             {"htcondor_ce_config": {"OSG_ResourceGroup": '"RG_A"'}, "topology_resource_group": "RG_B"},
-            ["sets OSG_ResourceGroup to", "but topology_resource_group is", "RG_B"],
+            ["sets OSG_ResourceGroup to", "but htcondor_ce_resource_group (topology_resource_group) is", "RG_B"],
         ),
     ],
 )

@@ -25,6 +25,8 @@ TOKEN_FILE = COLLECTION_ROOT / "tests" / "fixtures" / "tokens" / "ap.lab.test.to
 HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJx4m6Hq2D7h4y3ZkEo1hb2dBRvCjq0Zl5s9w1H2b3c4 root@login"
 CE = {
     "htcondor_ce_site_name": "EXAMPLE_CE",
+    # osg-configure's settings are tested in test_htcondor_ce_osg_configure.py.
+    "htcondor_ce_osg_configure": False,
     "htcondor_ce_scitokens_mappings": [{"issuer": "https://scitokens.org/osg-connect", "user": "osg"}],
 }
 # Valid input per role; the manage switches come from each run.

@@ -117,6 +117,19 @@ def test_osg_configure_verified_then_configured_once_with_the_role_file(htce):
     assert "OSG_CONFIGURED=true" in conf.splitlines()
 
 
+def test_the_ce_advertises_its_resource_and_the_role_catalog(htce, effective_config):
+    # Written by osg-configure -c (the lab's double of it) from the role's file; read by HTCondor's parser.
+    names = ("OSG_Resource", "OSG_ResourceGroup", "OSG_BatchSystems", "OSG_ResourceCatalog", "SCHEDD_ATTRS")
+    values = effective_config(htce, CE_CONFIG, *names)
+    assert (values["OSG_Resource"], values["OSG_ResourceGroup"]) == ('"LAB_TEST_CE"', '"OSG_US_LAB_TEST"')
+    assert values["OSG_BatchSystems"] == '"SLURM"'
+    assert "OSG_ResourceCatalog" in values["SCHEDD_ATTRS"]
+    catalog = " ".join(values["OSG_ResourceCatalog"].split())
+    entry = ('Name = "main";', 'AllowedVOs = { "osg", "cms" };', "MaxPilots = 10;", "Memory = 2000;", "CPUs = 1;")
+    for attribute in entry:
+        assert attribute in catalog, catalog
+
+
 def test_gratia_probe(htce):
     text = htce.file("/etc/gratia/htcondor-ce/ProbeConfig").content_string
     for attribute in (

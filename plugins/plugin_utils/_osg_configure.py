@@ -27,7 +27,9 @@ could be read here; 4.3.x is current):
   collector2.opensciencegrid.org:9619), ``ITB`` (collector-itb.opensciencegrid.org:9619), or a comma-separated
   list of ``host[:port]``; on a CE at least one ``[Pilot ...]``, ``[Subcluster ...]`` or ``[Resource Entry
   ...]`` section is required.
-- ``modules/subcluster.py``: the pilot sections (validated in ``module_utils._resource_catalog``).
+- ``modules/subcluster.py``: the pilot sections (validated in ``module_utils._resource_catalog``); any
+  ``[Subcluster ...]``, ``[Resource Entry ...]`` or ``[Pilot ...]`` section given in the extra settings is
+  checked by its ``check_section`` and ``resource_catalog_from_config`` (see :func:`catalog_section_problems`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,35 @@ VALUE_RE = re.compile(r"[^\x00-\x1f\x7f]*\Z")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOST_RE = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*\Z")
 PILOT_SECTION_PREFIXES = ("pilot", "subcluster", "resource entry")
+# subcluster.py's ENTRIES (key -> kind), the ones that must be set per kind of section, the template values
+# it refuses (BANNED_ENTRIES) and ENTRY_RANGES. Keys are compared lower-cased, as ConfigParser does.
+ENTRY_KINDS = {
+    **dict.fromkeys(("name", "allowed_vos", "extra_transforms", "queue", "vo_tag", "os"), "text"),
+    **dict.fromkeys(("cpu_model", "cpu_platform", "cpu_vendor"), "text"),
+    **dict.fromkeys(("cores_per_node", "ram_mb", "max_wall_time", "cpucount", "maxmemory", "gpucount"), "int"),
+    **dict.fromkeys(("max_pilots", "cpus_per_node", "node_count", "swap_mb"), "int"),
+    **dict.fromkeys(("cpu_speed_mhz", "hepspec", "sf00", "si00"), "float"),
+    **dict.fromkeys(("require_singularity", "send_tests", "whole_node", "inbound_network", "outbound_network"), "bool"),
+    "subclusters": "list",
+}
+ENTRY_REQUIRED = {"resource entry": ("queue",), "pilot": ("max_pilots",)}
+BANNED_ENTRIES = {
+    "name": "SUBCLUSTER_NAME",
+    "ram_mb": "MB_OF_RAM",
+    "maxmemory": "MAX_MB_OF_RAM_ALLOCATED_TO_JOB",
+    "cores_per_node": "#_CORES_PER_NODE",
+    "cpucount": "CPUS_ALLOCATED_TO_JOB",
+    "max_wall_time": "MAX_MINUTES_OF_RUNTIME",
+    "queue": "CHANGEME",
+}
+ENTRY_RANGES = {
+    "ram_mb": (512, 8388608),
+    "maxmemory": (512, 8388608),
+    "cores_per_node": (1, 8192),
+    "cpucount": (1, 8192),
+}
+FALSE_WORDS = {"f", "false", "no", "n", "disable", "disabled"}
+BOOLEANS = {"t", "true", "yes", "y", "enable", "enabled", *FALSE_WORDS}
 HEADER = (
     "# Managed by the osg_htc.site htcondor_ce role: changes here are overwritten.\n"
     "# osg-configure reads /etc/osg/config.d/*.ini in name order and the last value of a key wins, so\n"
@@ -118,6 +149,71 @@ def _collectors(value: Any, group: str) -> Tuple[str, List[str]]:
         if not _valid_host(host) or (port and not (port.isdigit() and 0 < int(port) < 65536)):
             problems.append(f"htcondor_ce_ce_collectors: {item!r} is not a host name with an optional :port")
     return ",".join(value), problems
+
+
+def _kind_of(section: str) -> str | None:
+    return next((kind for kind in PILOT_SECTION_PREFIXES if section.strip().lower().startswith(kind)), None)
+
+
+def _entry_name(section: str, options: Mapping[str, str]) -> str:
+    """The entry's name: its ``name`` key, else the section name after the kind (``rce_section_get_name``)."""
+    match = re.search(r"(?i:subcluster|resource entry|pilot)\s+(.+)", section)
+    return options.get("name", match.group(1) if match else section).strip()
+
+
+def _entry_value_problem(where: str, key: str, value: str) -> str | None:
+    kind = ENTRY_KINDS[key]
+    if kind in ("int", "float"):
+        try:
+            number = int(value) if kind == "int" else float(value)
+        except ValueError:
+            number = -1
+        if number < 0:
+            return f"{where} {key} is {value!r}, not a non-negative {'integer' if kind == 'int' else 'number'}"
+        low, high = ENTRY_RANGES.get(key, (0, number))
+        if not low <= number <= high:
+            return f"{where} {key} is {value}, outside {low}-{high}"
+    if kind == "bool" and value.lower() not in BOOLEANS:
+        return f"{where} {key} is {value!r}, not a boolean ({', '.join(sorted(BOOLEANS))})"
+    if BANNED_ENTRIES.get(key) == value:
+        return f"{where} {key} is the template's {value!r}: change it"
+    return None
+
+
+def catalog_section_problems(sections: Mapping[str, Mapping[str, str]], names: List[str]) -> List[str]:
+    """What osg-configure refuses in the ``names`` sections of ``sections`` that are catalog entries.
+
+    As v4.1.1's ``subcluster.check_section`` and ``resource_catalog_from_config``: no ``changeme`` in the
+    section name; each known key of its kind (whole numbers and numbers from 0, booleans among its words,
+    ``cpucount``/``cores_per_node`` 1-8192, ``ram_mb``/``maxmemory`` 512-8388608) and not the template's
+    placeholder; ``queue`` in a resource entry and ``max_pilots`` in a pilot; ``allowed_vos``; ``os`` when a
+    pilot does not require Singularity; ``subclusters`` naming defined subclusters.
+    """
+    problems = []
+    subclusters = {_entry_name(name, options) for name, options in sections.items() if _kind_of(name) == "subcluster"}
+    for name in names:
+        kind = _kind_of(name)
+        if kind is None:
+            continue
+        options = {key: value.strip() for key, value in sections[name].items()}
+        where = f"[{name}]"
+        if "changeme" in name.lower():
+            problems.append(f"{where}: a section named with 'changeme' is refused by osg-configure; rename it")
+        for key in ENTRY_REQUIRED.get(kind, ()):
+            if not options.get(key):
+                problems.append(f"{where} {key} is required in a {kind} section")
+        if not options.get("allowed_vos"):
+            problems.append(f"{where} allowed_vos is required (a list of VOs, or *)")
+        for key, value in options.items():
+            if key in ENTRY_KINDS and value and (problem := _entry_value_problem(where, key, value)) is not None:
+                problems.append(problem)
+        singularity = options.get("require_singularity", "true").lower() not in FALSE_WORDS
+        if kind == "pilot" and not singularity and not options.get("os"):
+            problems.append(f"{where} os is required when require_singularity is false")
+        for subcluster in (item for item in re.split(r"\s*,\s*", options.get("subclusters", "")) if item):
+            if subcluster not in subclusters:
+                problems.append(f"{where} subclusters names {subcluster!r}, which no [Subcluster ...] section defines")
+    return problems
 
 
 def osg_configure_sections(ce: Mapping[str, Any]) -> Tuple[List[Tuple[str, Dict[str, str]]], List[str]]:
@@ -229,6 +325,9 @@ def osg_configure_sections(ce: Mapping[str, Any]) -> Tuple[List[Tuple[str, Dict[
             else:
                 sections.setdefault(name, {})[option.lower()] = _text(value)
 
+    if isinstance(settings, Mapping):
+        given = [name for name in settings if isinstance(name, str) and name in sections]
+        problems.extend(catalog_section_problems(sections, given))
     if batch in BATCH_REQUIRED:
         for option in BATCH_REQUIRED[batch]:
             if _blank(sections[section].get(option)):

@@ -168,3 +168,53 @@ def test_a_subcluster_is_enough_without_pilots():
 def test_a_non_mapping_input_is_refused():
     with pytest.raises(AnsibleFilterError, match="not a mapping"):
         osg_configure_ini(["slurm"])
+
+
+SUBCLUSTER = {"name": "red", "node_count": 10, "cores_per_node": 8, "ram_mb": 32000, "allowed_vos": ["osg"]}
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"Subcluster main": {**SUBCLUSTER, "cores_per_node": 0}},
+            "[Subcluster main] cores_per_node is 0, outside 1-8192",
+        ),
+        ({"Subcluster main": {**SUBCLUSTER, "ram_mb": "lots"}}, "ram_mb is 'lots', not a non-negative integer"),
+        ({"Subcluster main": {**SUBCLUSTER, "cpu_speed_mhz": -1}}, "cpu_speed_mhz is '-1', not a non-negative number"),
+        (
+            {"Subcluster main": {**SUBCLUSTER, "outbound_network": "maybe"}},
+            "outbound_network is 'maybe', not a boolean",
+        ),
+        ({"Subcluster main": {**SUBCLUSTER, "name": "SUBCLUSTER_NAME"}}, "name is the template's 'SUBCLUSTER_NAME'"),
+        ({"Subcluster CHANGEME": SUBCLUSTER}, "a section named with 'changeme' is refused"),
+        ({"Subcluster main": {"name": "red"}}, "[Subcluster main] allowed_vos is required"),
+        ({"Resource Entry big": {"allowed_vos": "osg", "cpucount": 8}}, "[Resource Entry big] queue is required"),
+        (
+            {
+                "Subcluster red": SUBCLUSTER,
+                "Resource Entry big": {"allowed_vos": "osg", "queue": "q", "subclusters": "red, blue"},
+            },
+            "subclusters names 'blue', which no [Subcluster ...] section defines",
+        ),
+        ({"Pilot extra": {"allowed_vos": "osg"}}, "[Pilot extra] max_pilots is required in a pilot section"),
+        (
+            {"Pilot extra": {"allowed_vos": "osg", "max_pilots": 1, "require_singularity": False}},
+            "[Pilot extra] os is required when require_singularity is false",
+        ),
+        # The role's own pilot section, changed through the settings, is checked as a whole.
+        ({"Pilot main": {"ram_mb": 100}}, "[Pilot main] ram_mb is 100, outside 512-8388608"),
+    ],
+)
+def test_catalog_sections_in_the_settings_are_checked_as_osg_configure_does(settings, message):
+    assert message in problems(settings=settings)
+
+
+def test_a_valid_subcluster_and_resource_entry_pass():
+    settings = {
+        "Subcluster red": SUBCLUSTER,
+        "Resource Entry big": {"allowed_vos": "*", "queue": "big", "cpucount": 8, "subclusters": "red"},
+    }
+    read = read_ini(osg_configure_ini(ce(settings=settings)))
+    assert read["Subcluster red"]["allowed_vos"] == "osg"
+    assert read["Resource Entry big"]["subclusters"] == "red"

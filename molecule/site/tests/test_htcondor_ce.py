@@ -137,6 +137,9 @@ def test_gratia_probe(htce):
         'ProbeName="htcondor-ce:htce.lab.test"',
         'EnableProbe="1"',
         'SuppressNoDNRecords="1"',
+        # Written by osg-configure -c (the lab's double of it) from the role's osg-configure file.
+        'Grid="OSG"',
+        'SuppressGridLocalRecords="1"',
     ):
         assert attribute in text
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import check_config_text
+from ansible_collections.osg_htc.site.plugins.module_utils._probe_config import read_attributes, set_attributes
 
 from ..conftest import COLLECTION_ROOT
 from ..playbooks import runner
@@ -29,6 +30,7 @@ from .test_htcondor_ce import BASE, failed_in_preflight, run_role
 ROLE = COLLECTION_ROOT / "roles" / "htcondor_ce"
 FIXTURES = COLLECTION_ROOT / "tests" / "fixtures"
 DOUBLE = FIXTURES / "bin" / "osg_configure_test_double"
+PROBE_CONFIG = FIXTURES / "packaged_state/etc/gratia/htcondor-ce/ProbeConfig"
 MAPPINGS = [{"issuer": "https://scitokens.org/osg-connect", "user": "osg01", "vo": "osg"}]
 PILOTS = [{"name": "main", "max_pilots": 10, "allowed_vos": ["osg"]}]
 CE = {
@@ -49,8 +51,8 @@ def role_values(tmp_path: Path, **overrides) -> dict:
         "- name: Render the htcondor_ce role's values\n  hosts: localhost\n  gather_facts: false\n"
         f"  vars_files: [{ROLE}/defaults/main.yml, {ROLE}/vars/main.yml]\n  tasks:\n"
         "    - name: Write them\n      ansible.builtin.copy:\n"
-        "        content: \"{{ {'ini': __htcondor_ce_osg_configure_text,\n"
-        "                    'blah': __htcondor_ce_blah_items} | to_json }}\"\n"
+        "        content: \"{{ {'ini': __htcondor_ce_osg_configure_text, 'blah': __htcondor_ce_blah_items,\n"
+        "                    'probe': __htcondor_ce_probe_attributes} | to_json }}\"\n"
         f"        dest: {out}\n        mode: '0600'\n"
     )
     run, output = runner.run_with_vars(playbook, {**CE, **overrides}, tmp_path)
@@ -71,6 +73,8 @@ def host(tmp_path: Path, ini: str) -> Path:
     )
     (root / "etc/osg/config.d/99-osg-htc-site.ini").write_text(ini)
     shutil.copyfile(FIXTURES / "packaged_state/etc/blah.config", root / "etc/blah.config")
+    (root / "etc/gratia/htcondor-ce").mkdir(parents=True)
+    shutil.copyfile(PROBE_CONFIG, root / "etc/gratia/htcondor-ce/ProbeConfig")
     return root
 
 
@@ -292,3 +296,37 @@ def test_osg_configure_advertises_the_role_resource_and_catalog(tmp_path):
     assert [(entry["Name"], entry["MaxPilots"]) for entry in entries] == [("gpu", 4), ("main", 10)]
     view = (root / "etc/condor-ce/config.d/10-ce-collector-generated.conf").read_text()
     assert view.endswith("CONDOR_VIEW_HOST = collector1.opensciencegrid.org:9619,collector2.opensciencegrid.org:9619\n")
+
+
+@pytest.mark.parametrize("first", ["osg-configure", "role"])
+def test_osg_configure_and_the_role_write_the_same_probe_config(tmp_path, first):
+    values = role_values(tmp_path)
+    root = host(tmp_path, values["ini"])
+    probe_config = root / "etc/gratia/htcondor-ce/ProbeConfig"
+    # What osg_htc.site.gratia_probe writes for the role's attributes (the module's own value checks skipped:
+    # the host name here is localhost, not a FQDN).
+    role = {name: "1" if value is True else str(value) for name, value in values["probe"].items()}
+    assert role == {
+        "SiteName": "EXAMPLE_CE",
+        "ProbeName": "htcondor-ce:localhost",
+        "EnableProbe": "1",
+        "SuppressNoDNRecords": "1",
+    }
+
+    def role_writes() -> bool:
+        before = probe_config.read_bytes()
+        probe_config.write_bytes(set_attributes(before, role))
+        return probe_config.read_bytes() != before
+
+    if first == "role":
+        assert role_writes()
+        assert osg_configure(root, "-c").returncode == 0
+        # osg-configure -c rewrites ProbeName, SiteName and EnableProbe every run, with the role's values.
+        assert {name: read_attributes(probe_config.read_bytes())[name] for name in role} == role
+    else:
+        assert osg_configure(root, "-c").returncode == 0
+        assert role_writes()  # only SuppressNoDNRecords, which osg-configure does not set
+    assert not role_writes()
+    written = read_attributes(probe_config.read_bytes())
+    assert written["Grid"] == "OSG" and written["SuppressGridLocalRecords"] == "1"
+    assert written["CollectorHost"] == written["SOAPHost"] == "gratia-osg-prod.opensciencegrid.org:80"

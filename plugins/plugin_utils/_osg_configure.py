@@ -35,6 +35,7 @@ could be read here; 4.3.x is current):
 from __future__ import annotations
 
 import configparser
+import io
 import ipaddress
 import posixpath
 import re
@@ -57,12 +58,13 @@ BATCH_REQUIRED = {"lsf": ("lsf_profile",), "sge": ("sge_root",)}
 GROUPS = ("OSG", "OSG-ITB")
 COLLECTOR_KEYWORDS = {"OSG": "PRODUCTION", "OSG-ITB": "ITB"}
 BLANK = ("", "UNAVAILABLE", "DEFAULT", "NONE")
-# A section name and an option name as ConfigParser reads them back: one line, no "]" in a section,
-# no ":" or "=" in an option, not blank at either end.
-SECTION_RE = re.compile(r"[^\x00-\x1f\x7f\]\s](?:[^\x00-\x1f\x7f\]]*[^\x00-\x1f\x7f\]\s])?\Z")
+# A section name and an option name as ConfigParser reads them back: one line of printable ASCII (osg-configure
+# reads its files as latin-1, so other characters would not read back as written), no "]" in a section, no ":"
+# or "=" in an option, not blank at either end.
+SECTION_RE = re.compile(r"[\x21-\x5c\x5e-\x7e](?:[\x20-\x5c\x5e-\x7e]*[\x21-\x5c\x5e-\x7e])?\Z")
 OPTION_RE = re.compile(r"[A-Za-z0-9_.-]+\Z")
-# One line of printable text (a value is one line of the file; none starts or ends blank).
-VALUE_RE = re.compile(r"[^\x00-\x1f\x7f]*\Z")
+# One line of printable ASCII (a value is one line of the file; none starts or ends blank).
+VALUE_RE = re.compile(r"[\x20-\x7e]*\Z")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOST_RE = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*\Z")
 PILOT_SECTION_PREFIXES = ("pilot", "subcluster", "resource entry")
@@ -130,7 +132,10 @@ def _value_problem(where: str, value: Any) -> str | None:
         return f"{where} is {short_repr(value)}, not a string, number, boolean or list of them"
     text = _text(value)
     if not VALUE_RE.match(text) or text != text.strip():
-        return f"{where} is {short_repr(value)}: a value is one line, without control characters or blanks at its ends"
+        return (
+            f"{where} is {short_repr(value)}: a value is one line of printable ASCII (osg-configure reads its files "
+            "as latin-1), without blanks at its ends"
+        )
     return None
 
 
@@ -353,9 +358,11 @@ def render_ini(sections: List[Tuple[str, Dict[str, str]]]) -> str:
 
 
 def read_ini(text: str) -> Dict[str, Dict[str, str]]:
-    """``text`` read back as osg-configure reads it: sections of (lower-cased) keys and interpolated values."""
+    """``text``, written as UTF-8, read back as osg-configure reads it (latin-1, universal newlines, ``%``
+    interpolation): sections of (lower-cased) keys and values."""
     parser = configparser.ConfigParser(interpolation=configparser.BasicInterpolation())
-    parser.read_string(text)
+    data = io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="latin-1")
+    parser.read_file(data)
     return {name: dict(parser.items(name)) for name in parser.sections()}
 
 

@@ -146,7 +146,7 @@ def test_allowed_vos_star_is_written_as_osg_configure_reads_it():
         ({"settings": {"Bad]": {"x": 1}}}, "not a section name"),
         ({"settings": {"Gateway": {"a=b": 1}}}, "is not a key"),
         ({"settings": {"Gateway": {"x": {"y": 1}}}}, "not a string, number, boolean or list"),
-        ({"settings": {"Gateway": {"x": " padded"}}}, "without control characters or blanks at its ends"),
+        ({"settings": {"Gateway": {"x": " padded"}}}, "one line of printable ASCII"),
         ({"settings": ["Gateway"]}, "not a mapping of sections"),
         ({"ce_collectors": "collector.example.edu"}, "not a list of host[:port]"),
     ],

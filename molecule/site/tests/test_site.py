@@ -68,5 +68,6 @@ def test_site_summary_names_every_host_and_what_was_verified(host):
         "htce: HTCondor-CE for slurm",
         "routes: OSG_Pilots, CMS_Pilots (3 test jobs routed as expected)",
         "batch client answered: sinfo, squeue",
+        "osg-configure: LAB_TEST_CE in OSG_US_LAB_TEST, 1 pilot entries (/etc/osg/config.d/99-osg-htc-site.ini",
     ):
         assert line in summary, f"{line!r} not in the site summary:\n{summary[:3000]}"

@@ -29,7 +29,7 @@ options:
     description:
       - The CE, with C(batch), C(batch_binpath), C(group), C(host_name), C(resource), C(resource_group),
         C(worker_node_temp), C(ce_collectors), C(gratia), C(pilots), C(mappings) and C(settings), as the
-        C(htcondor_ce) role's C(__htcondor_ce_osg_configure_input) gives them.
+        C(htcondor_ce) role builds it from its variables (its C(vars/main.yml)).
     type: dict
     required: true
 seealso:

@@ -281,15 +281,14 @@ def osg_configure_sections(ce: Mapping[str, Any]) -> Tuple[List[Tuple[str, Dict[
                 f"/etc/blah.config ({posixpath.normpath(binpath)!r}, without double quotes)"
             )
         elif source == "parent":
-            path = binpath
-            if posixpath.basename(path) != "bin" or path == "/bin":
+            if posixpath.basename(binpath) != "bin" or binpath == "/bin":
                 problems.append(
                     f"htcondor_ce_batch_binpath is {binpath!r}, but osg-configure takes the directory above the "
                     f"client's bin/ ({key}) and writes {batch}_binpath=<{key}>/bin into /etc/blah.config: "
                     "use a path that ends in /bin (e.g. /usr/bin or /opt/slurm/bin)"
                 )
             else:
-                sections[section][key] = posixpath.dirname(path)
+                sections[section][key] = posixpath.dirname(binpath)
         else:
             sections[section][key] = binpath
 
@@ -330,9 +329,8 @@ def osg_configure_sections(ce: Mapping[str, Any]) -> Tuple[List[Tuple[str, Dict[
             else:
                 sections.setdefault(name, {})[option.lower()] = _text(value)
 
-    if isinstance(settings, Mapping):
-        given = [name for name in settings if isinstance(name, str) and name in sections]
-        problems.extend(catalog_section_problems(sections, given))
+    given = [name for name in settings if isinstance(name, str) and name in sections]
+    problems.extend(catalog_section_problems(sections, given))
     if batch in BATCH_REQUIRED:
         for option in BATCH_REQUIRED[batch]:
             if _blank(sections[section].get(option)):

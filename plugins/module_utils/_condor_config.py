@@ -438,10 +438,11 @@ class Placement:
 
 @dataclass(frozen=True)
 class BaseConfig:
-    """What a base configuration says about its ``LOCAL_CONFIG_DIR``; ``error`` when it does not load."""
+    """A base configuration's local config directories, their exclude pattern and local files; ``error``: no load."""
 
     dirs: Sequence[str] = ()
     exclude: str = LOCAL_CONFIG_DIR_EXCLUDE_REGEXP
+    local_file: str = ""
     parser: str | None = None
     error: str | None = None
 
@@ -449,12 +450,12 @@ class BaseConfig:
 # `warning :` lines print their expanded text while the file is read, before
 # the wrapper empties LOCAL_CONFIG_DIR: the only way to see a base config's
 # directories without HTCondor reading them (and running what they run).
-_PROBES = {"dir": "LOCAL_CONFIG_DIR", "exclude": "LOCAL_CONFIG_DIR_EXCLUDE_REGEXP"}
+_PROBES = {"dir": "LOCAL_CONFIG_DIR", "exclude": "LOCAL_CONFIG_DIR_EXCLUDE_REGEXP", "file": "LOCAL_CONFIG_FILE"}
 _PROBE_RE = re.compile(r"Warning .*?: OSG_HTC_SITE_PROBE (\w+)=(.*)$", re.M)
 
 
 def read_base_config(config_root: str, python: str | None = None, timeout: float = 60) -> BaseConfig | None:
-    """The ``LOCAL_CONFIG_DIR`` and effective exclude pattern of ``config_root``, read without running anything.
+    """``LOCAL_CONFIG_DIR``, its exclude pattern and ``LOCAL_CONFIG_FILE`` of ``config_root``, running nothing.
 
     None when no parser is available. A base config that runs a command itself
     is not read (``error`` says so).
@@ -491,7 +492,12 @@ def read_base_config(config_root: str, python: str | None = None, timeout: float
             labels = {wrapper: _WRAPPER_LABEL}
             return BaseConfig(error=parse_error_summary(output, labels) or f"exit {proc.returncode}", parser=parser)
     dirs = [d for d in re.split(r"[\s,]+", found["dir"].strip()) if d]
-    return BaseConfig(dirs=dirs, exclude=found["exclude"].strip() or LOCAL_CONFIG_DIR_EXCLUDE_REGEXP, parser=parser)
+    return BaseConfig(
+        dirs=dirs,
+        exclude=found["exclude"].strip() or LOCAL_CONFIG_DIR_EXCLUDE_REGEXP,
+        local_file=found["file"].strip(),
+        parser=parser,
+    )
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterator, List, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 NAME_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 """A configuration name, optionally prefixed by subsystem or local names (``SCHEDD.SEC_...``)."""
@@ -224,12 +224,13 @@ _HEREDOC_RE = re.compile(r"\A([A-Za-z_][A-Za-z0-9_.]*)\s*@=\s*(\S+)\s*\Z")
 _LOCAL_FILE_SETTINGS = ("local_config_file", "local_root_config_file")
 
 
-def logical_lines(text: str) -> Iterator[Tuple[int, str]]:
+def logical_lines(text: str, heredoc_heads: bool = False) -> Iterator[Tuple[int, str]]:
     """``(line number, line)`` of each configuration line as HTCondor's reader sees it.
 
     Lines are trimmed, continuation lines joined, comments and blank lines
     skipped; the lines inside a multi-line ``@=`` value are skipped too (they
-    are data, never directives). The number is that of the first physical line.
+    are data, never directives), and so is its ``NAME @=tag`` line unless
+    ``heredoc_heads``. The number is that of the first physical line.
     """
     physical = text.split("\n")
     heredoc_tag = None
@@ -252,8 +253,40 @@ def logical_lines(text: str) -> Iterator[Tuple[int, str]]:
         match = _HEREDOC_RE.match(line)
         if match:
             heredoc_tag = match.group(2)
+            if heredoc_heads:
+                yield number, line
             continue
         yield number, line
+
+
+# Directives that look like `word : text` or `word text`; never a setting's name.
+_KEYWORDS = frozenset(("if", "elif", "else", "endif", "error", "warning", "use", "include", "require_version"))
+_USE_RE = re.compile(r"\Ause\s+([A-Za-z_]\w*)\s*:\s*(.*)\Z", re.I | re.S)
+
+
+def assigned_names(text: str) -> Tuple[List[str], List[str], List[str]]:
+    """The names ``text`` assigns, its ``use CATEGORY : templates`` lines, and the names it adds to.
+
+    Names are first seen first, as written. Names inside ``if`` blocks count
+    whatever the condition; the effective value says what the block did. A name
+    "adds to" itself when an assignment refers to its own earlier value
+    (``NAME = $(NAME) more``).
+    """
+    names: Dict[str, str] = {}
+    uses: List[str] = []
+    adds: Dict[str, str] = {}
+    for _number, line in logical_lines(text, heredoc_heads=True):
+        use = _USE_RE.match(line)
+        if use:
+            uses.append(f"use {use.group(1)} : {use.group(2).strip()}")
+            continue
+        match = _HEREDOC_RE.match(line) or _ASSIGN_RE.match(line)
+        if match and match.group(1).lower() not in _KEYWORDS:
+            name = match.group(1)
+            names.setdefault(name.lower(), name)
+            if re.search(r"\$\(\s*" + re.escape(name) + r"\s*[:)]", match.group(2), re.I):
+                adds.setdefault(name.lower(), name)
+    return list(names.values()), uses, list(adds.values())
 
 
 def command_lines(text: str, local_config_file: bool = True) -> List[Tuple[int, str]]:
@@ -301,6 +334,7 @@ def include_targets(text: str) -> List[str]:
 __all__ = [
     "NAME_RE",
     "ConfigTextError",
+    "assigned_names",
     "bad_character",
     "block_line",
     "block_lines",

@@ -133,10 +133,14 @@ if readbacks:
         names = readback["names"]
         got = dict((name, param.get(name)) for name in names)
         for name in names:
-            if base.get(name.lower()) is None:
+            value = base.get(name.lower())
+            if value is None:
                 del param[name]
             else:
-                param[name] = base[name.lower()]
+                # param.get gives typed values for HTCondor's own knobs; param[] takes text.
+                if isinstance(value, bool):
+                    value = "true" if value else "false"
+                param[name] = value if isinstance(value, str) else str(value)
         now = table()
         extra = []
         for key in sorted(set(base) | set(now)):
@@ -696,10 +700,25 @@ def _readback_problems(got: Mapping, extra: Sequence[str], expected: Mapping[str
         if name not in wanted:
             problems.append(f"it also defines {name.upper()}, which was not asked for")
     for name, value in expected.items():
-        read = (got.get(name) or "").replace(_DOLLAR, "$")
-        if read != value.replace(_DOLLAR, "$"):
-            problems.append(f"{name} reads back as {read!r}, not {value.replace(_DOLLAR, '$')!r}")
+        wanted = value.replace(_DOLLAR, "$")
+        read = got.get(name)
+        if not isinstance(read, str) and read is not None and _typed_equal(read, wanted):
+            continue
+        read = "" if read is None else str(read).replace(_DOLLAR, "$")
+        if read != wanted:
+            problems.append(f"{name} reads back as {read!r}, not {wanted!r}")
     return problems
+
+
+def _typed_equal(read, text: str) -> bool:
+    """Whether a value the bindings typed (an HTCondor knob's bool, int or float) is what ``text`` says."""
+    text = text.strip()
+    if isinstance(read, bool):
+        return text.lower() in (("true", "t", "yes", "y", "1") if read else ("false", "f", "no", "n", "0"))
+    try:
+        return float(text) == float(read)
+    except ValueError:
+        return False
 
 
 def _check(files, names, checked, workdir, python, config_val, timeout) -> ConfigCheck:

@@ -59,6 +59,19 @@ def test_writes_settings_then_is_idempotent(root):
     assert second["changed"] is False and second["effective"] == first["effective"]
 
 
+def test_htcondor_knobs_with_typed_defaults_read_back(root):
+    # The bindings give integers and booleans for HTCondor's own knobs; the read-back must not trip on them.
+    settings = {"MAX_JOBS_RUNNING": "5000", "ENABLE_IPV6": "false", "SCHEDD_INTERVAL": "300"}
+    result = run(root, settings=settings)
+    assert result["changed"] is True, result
+    # As the bindings give them: typed where HTCondor's parameter table types the knob.
+    assert {name: str(value).lower() for name, value in result["effective"].items()} == {
+        "MAX_JOBS_RUNNING": "5000",
+        "ENABLE_IPV6": "false",
+        "SCHEDD_INTERVAL": "300",
+    }
+
+
 def test_values_are_expanded_against_the_files_before_ours(root):
     result = run(root, settings={"DAEMON_LIST": "$(DAEMON_LIST), COLLECTOR"})
     assert result["effective"]["DAEMON_LIST"] == "MASTER, SCHEDD, COLLECTOR"

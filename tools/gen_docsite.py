@@ -37,6 +37,7 @@ BRANCH = "main"
 # The sections of the docsite's extra pages, each with its guides (docs/<name>.md) in order.
 SECTIONS = {
     "Guides": [
+        "adopting",
         "at-scale",
         "job-routes",
         "route-matching",

@@ -21,7 +21,7 @@ description:
     named in O(roles) that reproduce its effective configuration, and an audit of what is deprecated, risky,
     blocks the next HTCondor series step, is kept in place or will differ after a converge.
   - Variables equal to the role's defaults (O(defaults)) are left out.
-  - The P(osg_htc.site.adopt#playbook) playbook uses it; docs/adopting.md in the collection says what is read
+  - The C(osg_htc.site.adopt) playbook uses it; docs/adopting.md in the collection says what is read
     from where and what each audit item means.
 options:
   _input:
@@ -29,7 +29,7 @@ options:
     type: dict
     required: true
   roles:
-    description: The roles to adopt the host into, V(access_point) and/or V(htcondor_ce).
+    description: The roles to adopt the host into, V(access_point), V(htcondor_ce) and/or V(ce_bosco).
     type: list
     elements: str
     required: true

@@ -11,7 +11,7 @@ version_added: 0.3.0
 author:
   - Contributors to the osg_htc.site collection (!UNKNOWN)
 description:
-  - Reads, in one call, what the P(osg_htc.site.adopt#playbook) playbook needs to write inventory variables for a
+  - Reads, in one call, what the C(osg_htc.site.adopt) playbook needs to write inventory variables for a
     host that was configured by hand and to audit it. Nothing on the host changes.
   - HTCondor's and HTCondor-CE's configuration is read through HTCondor's own parser (the C(htcondor2) bindings of
     the host's Python), as the daemons read it, the base file, then the C(LOCAL_CONFIG_DIR) files, then
@@ -119,13 +119,21 @@ options:
       - vo-client-lcmaps-voms
       - gums-client
       - python3-condor
+      - python3-psutil
+      - python3-dns
+  bosco_users:
+    description:
+      - The local users whose SSH side to a Bosco endpoint to read (C(~/.bosco/.clusterlist), C(~/.ssh/config),
+        C(~/.ssh/known_hosts), C(~/.ssh/bosco_key.rsa)). Default the users the map files map to.
+    type: list
+    elements: str
   upgrade_check:
     description: Run C(condor_upgrade_check --all -v) and C(condor_ce_upgrade_check --all -v) where installed.
     type: bool
     default: true
 notes:
   - Without the HTCondor Python bindings for the host's Python, the configurations are not read and their
-    RV(site_facts.condor.error) says why; everything else is still returned.
+    C(error) says why; everything else is still returned.
 seealso:
   - name: The adopt playbook
     description: docs/adopting.md in the collection.
@@ -154,7 +162,7 @@ site_facts:
     condor:
       description:
         - HTCondor's configuration, null when O(condor_config) does not exist. C(files) lists each local file read
-          with C(sets), the names it assigns, and C(uses), its C(use CATEGORY : template) lines; C(values) maps each
+          with C(sets), the names it assigns, and C(uses), its metaknob (C(use)) lines; C(values) maps each
           name to its effective value (null when undefined); C(notes) says what was not read; C(error) is set when
           the configuration could not be read.
       type: dict
@@ -162,7 +170,8 @@ site_facts:
       description:
         - HTCondor-CE's configuration, as RV(site_facts.condor). Its C(values) also hold each route of
           C(JOB_ROUTER_ROUTE_NAMES); C(old_routes), when C(JOB_ROUTER_ENTRIES) is set, holds the old routes converted
-          as P(osg_htc.site.ce_job_route#module) converts them (C(routes), C(notes), C(problems), C(error)).
+          as P(osg_htc.site.ce_job_route#module) converts them (C(routes), C(notes), C(problems), C(error)) and, in
+          C(same_as_live), for each that has a live route of its name whether the two say the same.
       type: dict
     users:
       description: Each local account the map files map to, with C(uid), C(shell) and C(home); null when unknown.
@@ -207,6 +216,12 @@ site_facts:
       description: Python files that import the version 1 bindings, with C(path), C(line) and C(text).
       type: list
       elements: dict
+    bosco:
+      description:
+        - Per local user with a Bosco side, its C(home), C(clusterlist) lines, C(ssh_config) Host blocks (C(patterns)
+          and C(options) hostname, user, port, identityfile, proxyjump), C(known_hosts) lines, and C(key), the
+          C(~/.ssh/bosco_key.rsa) file's path, owner, mode and C(fingerprint) (never the key).
+      type: dict
     upgrade_checks:
       description: By command, C(failed) (each a C(name) and C(tag)), C(rc) and C(output).
       type: dict
@@ -219,9 +234,11 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import RouteError, render_routes
 from ansible_collections.osg_htc.site.plugins.module_utils._probe_config import ProbeConfigError, read_attributes
 from ansible_collections.osg_htc.site.plugins.module_utils._route_conversion import convert_old_routes
 from ansible_collections.osg_htc.site.plugins.module_utils._site_reader import (
+    bosco_users,
     file_info,
     leftovers,
     modified_package_files,
@@ -322,8 +339,24 @@ def old_routes(ce_config, ce):
     try:
         routes, notes, problems = convert_old_routes(None, config_root=ce_config)
     except (ValueError, RuntimeError) as exc:
-        return {"routes": [], "notes": [], "problems": [], "error": str(exc)}
-    return {"routes": routes, "notes": notes, "problems": problems, "error": None}
+        return {"routes": [], "notes": [], "problems": [], "same_as_live": {}, "error": str(exc)}
+    # For each converted route that has a live route of its name: do they say the same?
+    same = {}
+    for route in routes:
+        live = values.get(f"JOB_ROUTER_ROUTE_{route['name']}")
+        if live is None:
+            continue
+        try:
+            rendered = render_routes([route], check_expressions=False).settings[f"JOB_ROUTER_ROUTE_{route['name']}"]
+        except RouteError:
+            same[route["name"]] = False
+            continue
+        same[route["name"]] = _lines(rendered) == _lines(live)
+    return {"routes": routes, "notes": notes, "problems": problems, "same_as_live": same, "error": None}
+
+
+def _lines(text):
+    return [line.strip() for line in str(text).splitlines() if line.strip()]
 
 
 def main():
@@ -332,7 +365,9 @@ def main():
             condor_config=dict(type="path", default="/etc/condor/condor_config"),
             ce_config=dict(type="path", default="/etc/condor-ce/condor_config"),
             names=dict(type="list", elements="str", default=[]),
-            token_dirs=dict(type="list", elements="path", default=["/etc/condor/tokens.d", "/etc/condor-ce/tokens.d"]),
+            token_dirs=dict(
+                type="list", elements="path", default=["/etc/condor/tokens.d", "/etc/condor-ce/tokens.d"], no_log=False
+            ),
             mapfile_dirs=dict(
                 type="list", elements="path", default=["/etc/condor-ce/mapfiles.d", "/usr/share/condor-ce/mapfiles.d"]
             ),
@@ -371,6 +406,7 @@ def main():
             ),
             packages=dict(type="list", elements="str", default=DEFAULT_PACKAGES),
             upgrade_check=dict(type="bool", default=True),
+            bosco_users=dict(type="list", elements="str"),
         ),
         supports_check_mode=True,
     )
@@ -387,6 +423,7 @@ def main():
     facts["tokens"] = read_tokens(token_dirs)
     facts["mapfiles"] = read_mapfiles(params["mapfile_dirs"])
     facts["users"] = mapped_users(facts["mapfiles"])
+    facts["bosco"] = bosco_users(params["bosco_users"] if params["bosco_users"] is not None else list(facts["users"]))
     if facts["ce"] and not facts["ce"]["error"]:
         facts["ce"]["old_routes"] = old_routes(params["ce_config"], facts["ce"])
     facts["blah_config"] = read_blah_config(params["blah_config"])
@@ -440,6 +477,8 @@ DEFAULT_PACKAGES = [
     "vo-client-lcmaps-voms",
     "gums-client",
     "python3-condor",
+    "python3-psutil",
+    "python3-dns",
 ]
 
 if __name__ == "__main__":

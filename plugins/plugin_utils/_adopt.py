@@ -14,6 +14,7 @@ Nothing here reads a secret: the facts hold token claims, never tokens.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import time
@@ -32,8 +33,12 @@ GSI_PACKAGES = ("lcmaps", "lcmaps-plugins-voms", "vo-client-lcmaps-voms", "gums-
 BATCHES = ("condor", "pbs", "slurm", "lsf", "sge", "bosco")
 OSPOOL_ISSUER = "flock.opensciencegrid.org"
 BANNED_SUFFIX = "@banned.htcondor.org"
+# What the access_point role installs for host_preflight (roles/access_point/vars/RedHat.yml, Debian.yml).
+PREFLIGHT_PACKAGES = ("python3-psutil", "python3-dns", "python3-dnspython")
 ROLE_REQUIREMENT = "OSGHTCRequireProjectName"
 ROLE_TRANSFORM = "OSGHTCDefaultProjectName"
+# Packaged files the OSG procedures (and the roles, osg-configure) edit in place by design: not audited as edited.
+EDITED_BY_DESIGN = ("/etc/blah.config", "/etc/gratia/*/ProbeConfig", "/etc/osg/config.d/*.ini")
 # Names a role computes from its own variables, never carried as extra settings.
 AP_COMPUTED = {"condor_host", "flock_to", "sec_token_system_directory"}
 CE_COMPUTED = {"condorce_max_jobs", "job_router_route_names", "job_router_entries", "job_router_defaults"}
@@ -133,6 +138,8 @@ def common_audit(facts: Mapping[str, Any], now: float | None = None) -> List[Dic
             )
         )
     for path in facts.get("modified_package_files") or []:
+        if any(fnmatch.fnmatch(path, pattern) for pattern in EDITED_BY_DESIGN):
+            continue
         audit.append(
             item(
                 "edited-package-file",
@@ -303,12 +310,16 @@ def _upgrade_audit(facts: Mapping[str, Any]) -> List[Dict[str, str]]:
 def carried_settings(
     config: Mapping[str, Any],
     owners: Mapping[str, Any],
+    edited: Sequence[str],
     role_files: Sequence[str],
     role_file: str,
     computed: set,
     variable: str,
 ) -> Tuple[Dict[str, str], List[Dict[str, str]]]:
-    """The settings of the site's own (unpackaged, not the role's) config files, and an audit item per file.
+    """The settings of the site's own config files, and an audit item per file.
+
+    The site's own: not a package's (unless ``edited``, a packaged file changed in place), not the
+    role's, not written by a tool (osg-configure's generated files).
 
     A name that adds to its own value (``NAME = $(NAME) more``) is carried only from a file HTCondor
     reads before ``role_file``: from a later file, its expanded value in the role's file would be added to
@@ -321,7 +332,7 @@ def carried_settings(
     role_order = _read_order(role_file, dirs)
     for info in config.get("files") or []:
         path = info["path"]
-        if owners.get(path) or path in role_files:
+        if (owners.get(path) and path not in edited) or path in role_files or info.get("generated_by"):
             continue
         carried, left = [], []
         after_role = _read_order(path, dirs) > role_order
@@ -339,10 +350,13 @@ def carried_settings(
                 continue
             settings[name] = _text(value)
             carried.append(name)
-        what = (
-            f"a local configuration file of the site; the role leaves it in place ({len(info.get('sets', []))} names)"
-        )
-        fix = f"its settings are in {variable}; once the role has converged, remove the file"
+        count = len(info.get("sets", []))
+        if owners.get(path):
+            what = f"a file of the package {owners[path]}, edited in place ({count} names)"
+            fix = f"its settings are in {variable}; once the role has converged, restore the packaged file"
+        else:
+            what = f"a local configuration file of the site; the role leaves it in place ({count} names)"
+            fix = f"its settings are in {variable}; once the role has converged, remove the file"
         details = []
         if carried:
             details.append(f"carried in {variable}: {', '.join(carried)}")
@@ -357,6 +371,20 @@ def carried_settings(
             fix = "keep the file for its metaknobs (use lines), or write them into a file of your own"
         audit.append(item("local-config-file", "kept", path, "; ".join([what, *details]), fix))
     return settings, audit
+
+
+def role_file_items(missing: Sequence[Tuple[str, str]]) -> List[Dict[str, str]]:
+    """A ``differs`` item for each file the role writes that is not there yet: ``(path, what it holds)``."""
+    return [
+        item(
+            "role-file",
+            "differs",
+            path,
+            f"the role writes {what} into this file, which is not there yet; what HTCondor reads stays the same",
+            "nothing to do: a converge writes it (--check --diff shows it)",
+        )
+        for path, what in missing
+    ]
 
 
 def _defaults_differ(out: Dict[str, Any], defaults: Mapping[str, Any], name: str, value: Any) -> None:
@@ -478,6 +506,21 @@ def adopt_access_point(facts: Mapping[str, Any], defaults: Mapping[str, Any]) ->
         probe_name = probe.get("ProbeName") or ""
         if probe_name and probe_name != f"condor-ap:{fqdn}":
             variables["access_point_gratia_probe_name"] = probe_name
+            if "localhost" in probe_name:
+                audit.append(
+                    item(
+                        "gratia-probe-name",
+                        "risky",
+                        "/etc/gratia/condor-ap/ProbeConfig ProbeName",
+                        f"ProbeName is {probe_name}, the packaged placeholder, not this host: OSG accounting "
+                        "cannot tell this Access Point's records from others'",
+                        "remove access_point_gratia_probe_name from the adopted variables (the role then writes "
+                        f"condor-ap:{fqdn})",
+                    )
+                )
+        vo_override = probe.get("VOOverride")
+        if vo_override is not None:
+            _defaults_differ(variables, defaults, "access_point_gratia_vo_override", vo_override)
     elif not packages.get("gratia-probe-condor-ap"):
         variables["access_point_manage_gratia"] = False
         audit.append(
@@ -501,11 +544,31 @@ def adopt_access_point(facts: Mapping[str, Any], defaults: Mapping[str, Any]) ->
     if "access_point_default_project_name" in variables:
         computed |= {"job_transform_names", f"job_transform_{ROLE_TRANSFORM}".lower()}
     settings, found = carried_settings(
-        config, facts.get("package_owners") or {}, [role_file], role_file, computed, "access_point_extra_config"
+        config,
+        facts.get("package_owners") or {},
+        facts.get("modified_package_files") or [],
+        [role_file],
+        role_file,
+        computed,
+        "access_point_extra_config",
     )
     if settings:
         variables["access_point_extra_config"] = settings
     audit.extend(found)
+    present = {info["path"] for info in config.get("files") or []}
+    if role_file not in present:
+        audit.extend(role_file_items([(role_file, "the Access Point's settings")]))
+    libraries = [name for name in PREFLIGHT_PACKAGES if name in packages and not packages[name]]
+    if libraries and defaults.get("access_point_manage_packages", True):
+        audit.append(
+            item(
+                "role-packages",
+                "differs",
+                f"packages {', '.join(libraries)}",
+                "the role installs these Python libraries for its preflight checks (host_preflight)",
+                "nothing to do: a converge installs them (or set access_point_manage_packages: false)",
+            )
+        )
     return {"vars": variables, "audit": audit, "tokens": tokens}
 
 
@@ -611,7 +674,7 @@ def adopt_htcondor_ce(facts: Mapping[str, Any], defaults: Mapping[str, Any]) -> 
         style = "osg" if packages.get(f"osg-ce-{batch}") else "htcondor-ce"
         _defaults_differ(variables, defaults, "htcondor_ce_packages_style", style)
 
-    _adopt_routes(config, owners, defaults, variables, audit)
+    _adopt_routes(config, owners, packages, variables, audit)
     _adopt_mappings(facts, defaults, variables, audit)
 
     # blah.config: the batch client's directory.
@@ -653,10 +716,22 @@ def adopt_htcondor_ce(facts: Mapping[str, Any], defaults: Mapping[str, Any]) -> 
     role_file = defaults.get("htcondor_ce_config_file") or ""
     role_files = [role_file, defaults.get("htcondor_ce_routes_file") or ""]
     computed = set(CE_COMPUTED) | {name.lower() for name in values if name.upper().startswith("JOB_ROUTER_ROUTE_")}
-    settings, found = carried_settings(config, owners, role_files, role_file, computed, "htcondor_ce_config")
+    edited = facts.get("modified_package_files") or []
+    settings, found = carried_settings(config, owners, edited, role_files, role_file, computed, "htcondor_ce_config")
     if settings:
         variables["htcondor_ce_config"] = settings
     audit.extend(found)
+    present = {info["path"] for info in config.get("files") or []}
+    present |= {info["path"] for info in facts.get("mapfiles") or []} | set(facts.get("osg_configure") or {})
+    wanted = [
+        (role_file, "the CE's settings"),
+        (defaults.get("htcondor_ce_routes_file") or "", "the job routes"),
+        (defaults.get("htcondor_ce_mapfile") or "", "the SciTokens and SSL mappings"),
+    ]
+    style = variables.get("htcondor_ce_packages_style", defaults.get("htcondor_ce_packages_style", "osg"))
+    if style == "osg" and batch not in (None, "bosco"):
+        wanted.append((defaults.get("htcondor_ce_osg_configure_file") or "", "osg-configure's settings (then runs it)"))
+    audit.extend(role_file_items([(path, what) for path, what in wanted if path and path not in present]))
     return {"vars": variables, "audit": audit, "tokens": []}
 
 
@@ -664,7 +739,20 @@ def _route_commands(text: Any) -> List[str]:
     return [line.strip() for line in str(text or "").splitlines() if line.strip()]
 
 
-def _adopt_routes(config, owners, defaults, variables, audit) -> None:
+def _old_routes_live(values: Mapping[str, Any], packages: Mapping[str, Any]) -> bool:
+    """Whether the router reads JOB_ROUTER_ENTRIES: only an HTCondor before 24.10.2 (24.0 LTS) with the knob set.
+
+    HTCondor 24.10.2 and later (25 too) dropped the old syntax and the knob
+    (htcondor/htcondor src/condor_job_router/JobRouter.cpp, v24.12.23; v24.0.13 still reads it).
+    """
+    knob = values.get("JOB_ROUTER_USE_DEPRECATED_ROUTER_ENTRIES")
+    if str(knob).strip().lower() not in ("true", "1", "yes", "t"):
+        return False
+    version = _version(packages.get("condor") or packages.get("htcondor") or values.get("CONDOR_VERSION"))
+    return version is None or version < (24, 10, 2)
+
+
+def _adopt_routes(config, owners, packages, variables, audit) -> None:
     values = config.get("values") or {}
     names = _split(values.get("JOB_ROUTER_ROUTE_NAMES"))
     setters = [
@@ -672,61 +760,61 @@ def _adopt_routes(config, owners, defaults, variables, audit) -> None:
         for info in config.get("files") or []
         if any(name.upper() == "JOB_ROUTER_ROUTE_NAMES" for name in info.get("sets", []))
     ]
-    site_setters = [path for path in setters if not owners.get(path)]
-    new_routes = [{"name": name, "commands": _route_commands(values.get(f"JOB_ROUTER_ROUTE_{name}"))} for name in names]
+    site_routes = any(not owners.get(path) for path in setters)
+    if site_routes:
+        variables["htcondor_ce_routes"] = [
+            {"name": name, "commands": _route_commands(values.get(f"JOB_ROUTER_ROUTE_{name}"))} for name in names
+        ]
     old = config.get("old_routes")
-    if old:
-        where = "JOB_ROUTER_ENTRIES"
-        if old.get("error"):
-            audit.append(
-                item(
-                    "old-route-syntax",
-                    "deprecated",
-                    where,
-                    f"routes in the old syntax that could not be converted: {old['error']}",
-                    "rewrite them in the new syntax as htcondor_ce_routes",
-                )
-            )
-        else:
-            problems = "; ".join(old.get("problems") or [])
-            audit.append(
-                item(
-                    "old-route-syntax",
-                    "deprecated",
-                    where,
-                    "routes in the old JOB_ROUTER_ENTRIES syntax, which HTCondor-CE 24 does not read"
-                    + (f"; conversion problems: {problems}" if problems else ""),
-                    "review the converted routes in htcondor_ce_routes; converging writes them in the new syntax "
-                    "(then remove JOB_ROUTER_ENTRIES)",
-                )
-            )
-            shadowed = sorted(
-                {r["name"].lower() for r in old.get("routes") or []} & {n.lower() for n in names if site_setters}
-            )
-            for name in shadowed:
-                audit.append(
-                    item(
-                        "route-shadowed",
-                        "risky",
-                        f"route {name}",
-                        "a new-syntax route has the name of an old-syntax route: the new one silently replaces it",
-                        "compare the two and keep one",
-                    )
-                )
-    if site_setters:
-        variables["htcondor_ce_routes"] = new_routes
-    elif old and not old.get("error") and old.get("routes"):
-        variables["htcondor_ce_routes"] = old["routes"]
+    if not old:
+        return
+    if old.get("error"):
         audit.append(
             item(
-                "routes-change",
-                "differs",
-                "htcondor_ce_routes",
-                "the CE now routes with the packaged routes "
-                f"({', '.join(names) or 'none'}); the adopted routes are the old-syntax ones it ignores",
-                "converging makes the converted routes the live ones: review them first",
+                "old-route-syntax",
+                "deprecated",
+                "JOB_ROUTER_ENTRIES",
+                f"routes in the old syntax that could not be converted: {old['error']}",
+                "rewrite them in the new syntax as htcondor_ce_routes, then remove JOB_ROUTER_ENTRIES",
             )
         )
+        return
+    converted = old.get("routes") or []
+    live = _old_routes_live(values, packages)
+    problems = "; ".join(old.get("problems") or [])
+    entry = item(
+        "old-route-syntax",
+        "deprecated",
+        "JOB_ROUTER_ENTRIES",
+        (
+            "routes in the old JOB_ROUTER_ENTRIES syntax, live only because JOB_ROUTER_USE_DEPRECATED_ROUTER_ENTRIES "
+            "is set on an HTCondor that still reads it; adopted, converted, as htcondor_ce_routes"
+            if live
+            else "routes in the old JOB_ROUTER_ENTRIES syntax, which HTCondor-CE 24 does not read (the CE routes "
+            f"with {', '.join(names) or 'no route'}); not adopted"
+        )
+        + (f"; conversion problems: {problems}" if problems else ""),
+        "converging writes them in the new syntax; then remove JOB_ROUTER_ENTRIES"
+        if live
+        else "to route with them again, review the converted routes (converted_routes here) and put them in "
+        "htcondor_ce_routes; then remove JOB_ROUTER_ENTRIES",
+    )
+    entry["converted_routes"] = converted
+    audit.append(entry)
+    if live and not problems:
+        variables["htcondor_ce_routes"] = converted
+    for name, same in sorted((old.get("same_as_live") or {}).items()):
+        if not same:
+            audit.append(
+                item(
+                    "route-shadowed",
+                    "risky",
+                    f"route {name}",
+                    "a new-syntax route has the name of an old-syntax route and says something else: the new one "
+                    "replaced the old one without a word",
+                    "compare the two (converted_routes of old-route-syntax) and keep the one meant",
+                )
+            )
 
 
 def _adopt_mappings(facts, defaults, variables, audit) -> None:
@@ -811,6 +899,9 @@ def _adopt_osg_configure(facts, defaults, variables, audit) -> None:
         _defaults_differ(variables, defaults, "htcondor_ce_osg_group", site["group"])
     if given(site.get("resource")) and "htcondor_ce_site_name" not in variables:
         variables["htcondor_ce_site_name"] = site["resource"]
+    collectors = given(merged.get("Info Services", {}).get("ce_collectors"))
+    if collectors and collectors.strip() not in ("PRODUCTION", "ITB"):
+        variables["htcondor_ce_ce_collectors"] = _split(collectors)
     temp = given(merged.get("Storage", {}).get("worker_node_temp"))
     if temp:
         variables["htcondor_ce_worker_node_temp"] = temp
@@ -833,8 +924,35 @@ def _adopt_osg_configure(facts, defaults, variables, audit) -> None:
             )
     if pilots:
         variables["htcondor_ce_pilots"] = pilots
+        _name_vos(pilots, variables.get("htcondor_ce_scitokens_mappings") or [], audit)
     if extra:
         variables["htcondor_ce_osg_configure_settings"] = extra
+
+
+def _name_vos(pilots, mappings, audit) -> None:
+    """Give a SciTokens mapping the ``vo`` a pilot entry allows, where the mapping's local user has the VO's name.
+
+    The role checks each VO of ``allowed_vos`` against the mappings' ``vo`` keys; map files do not name
+    VOs, but sites usually map a VO's pilots to an account of its name (assumption in docs/adopting.md).
+    """
+    for vo in sorted({vo for pilot in pilots for vo in pilot.get("allowed_vos") or [] if vo != "*"}):
+        if any(mapping.get("vo") == vo for mapping in mappings):
+            continue
+        matching = [m for m in mappings if not m.get("banned") and m.get("user") == vo and "vo" not in m]
+        if matching:
+            for mapping in matching:
+                mapping["vo"] = vo
+            continue
+        audit.append(
+            item(
+                "pilot-vo-unmapped",
+                "risky",
+                f"allowed_vos {vo}",
+                f"a pilot entry allows the VO {vo}, but no SciTokens mapping maps to an account named {vo}: the "
+                "role's preflight refuses a VO without a mapping",
+                f"add vo: {vo} to the mapping its pilots arrive with (htcondor_ce_scitokens_mappings)",
+            )
+        )
 
 
 _PILOT_INTS = ("cpucount", "ram_mb", "gpucount", "max_pilots", "max_wall_time")
@@ -857,18 +975,172 @@ def _pilot(name: str, options: Mapping[str, str]) -> Dict[str, Any]:
     return pilot
 
 
+# --- HTCondor-CE-Bosco ------------------------------------------------------------------------------------------
+
+# GridResource of a Bosco route: batch <batch> <user>@<host>[:port] (htcondor-ce 02-ce-bosco.conf, v24.10.1).
+_BOSCO_GRID_RE = re.compile(r'GridResource\s*=\s*"batch\s+(\w+)\s+([^@\s"]+)@([^:\s"]+)(?::(\d+))?"', re.I)
+
+
+def _default_route_name(remote_user: str, host: str) -> str:
+    """The ce_bosco role's default route name, Bosco_<remote_user>_<host> with other characters as _."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", f"Bosco_{remote_user}_{host}")
+
+
+def _host_matches(patterns: Sequence[str], host: str) -> bool:
+    return any(fnmatch.fnmatch(host, pattern) for pattern in patterns if not pattern.startswith("!"))
+
+
+def _known_host_keys(lines: Sequence[str], host: str, port: int) -> List[str]:
+    name = host if port == 22 else f"[{host}]:{port}"
+    keys = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 3 and not line.startswith(("#", "@")) and name in fields[0].split(","):
+            keys.append(f"{fields[1]} {fields[2]}")
+    return keys
+
+
+def adopt_ce_bosco(facts: Mapping[str, Any], defaults: Mapping[str, Any]) -> Dict[str, Any]:
+    """ce_bosco_endpoints from the live routes' GridResource and each local user's SSH side.
+
+    The CE's own variables (mappings, Gratia) come from adopt_htcondor_ce; the routes, batch system and
+    osg-configure are the ce_bosco role's, so they are left to it.
+    """
+    result = adopt_htcondor_ce(facts, defaults)
+    variables = {
+        key: value
+        for key, value in result["vars"].items()
+        if key
+        not in (
+            "htcondor_ce_batch",
+            "htcondor_ce_routes",
+            "htcondor_ce_packages_style",
+            "htcondor_ce_batch_binpath",
+            "htcondor_ce_osg_group",
+            "htcondor_ce_resource_group",
+            "htcondor_ce_worker_node_temp",
+            "htcondor_ce_ce_collectors",
+            "htcondor_ce_pilots",
+            "htcondor_ce_osg_configure_settings",
+        )
+    }
+    audit = [entry for entry in result["audit"] if entry["id"] not in ("role-file", "batch-unknown")]
+    # BOSCO_RMS and BOSCO_ENDPOINT are the role's, from the endpoints.
+    settings = {k: v for k, v in variables.pop("htcondor_ce_config", {}).items() if not k.upper().startswith("BOSCO_")}
+    if settings:
+        variables["htcondor_ce_config"] = settings
+    values = (facts.get("ce") or {}).get("values") or {}
+    users = facts.get("bosco") or {}
+    endpoints = []
+    for name in _split(values.get("JOB_ROUTER_ROUTE_NAMES")):
+        match = _BOSCO_GRID_RE.search(str(values.get(f"JOB_ROUTER_ROUTE_{name}") or ""))
+        if not match:
+            continue
+        batch, remote_user, host, port = match.group(1).lower(), match.group(2), match.group(3), match.group(4)
+        port = int(port) if port else 22
+        endpoint: Dict[str, Any] = {"remote_user": remote_user, "host": host, "batch": batch}
+        if port != 22:
+            endpoint["port"] = port
+        if name != _default_route_name(remote_user, host):
+            endpoint["route_name"] = name
+        # The local user: the one whose ~/.bosco/.clusterlist or ~/.ssh/config names the endpoint.
+        local = [
+            user
+            for user, side in sorted(users.items())
+            if any(f"{remote_user}@{host}" in line for line in side.get("clusterlist") or [])
+            or any(_host_matches(block["patterns"], host) for block in side.get("ssh_config") or [])
+        ]
+        where = f"route {name} ({remote_user}@{host})"
+        if len(local) != 1:
+            audit.append(
+                item(
+                    "bosco-local-user",
+                    "risky",
+                    where,
+                    "no local user's ~/.bosco/.clusterlist or ~/.ssh/config names this endpoint"
+                    if not local
+                    else f"several local users name this endpoint: {', '.join(local)}",
+                    "set local_user of this endpoint in ce_bosco_endpoints by hand",
+                )
+            )
+            endpoints.append(endpoint)
+            continue
+        user = local[0]
+        side = users[user]
+        endpoint = {"local_user": user, **endpoint}
+        block = next((b for b in side.get("ssh_config") or [] if _host_matches(b["patterns"], host)), None)
+        if block and block["options"].get("proxyjump"):
+            endpoint["proxy_jump"] = block["options"]["proxyjump"]
+        keys = _known_host_keys(side.get("known_hosts") or [], host, port)
+        if keys:
+            endpoint["host_key"] = "\n".join(keys)
+        else:
+            audit.append(
+                item(
+                    "bosco-host-key",
+                    "risky",
+                    where,
+                    f"no host key of {host} in {side['home']}/.ssh/known_hosts (or only hashed entries)",
+                    "set host_key of this endpoint to the login node's public host key",
+                )
+            )
+        key = side.get("key")
+        if key:
+            audit.append(
+                item(
+                    "bosco-key",
+                    "info",
+                    key["path"],
+                    f"the SSH key of {user} ({key.get('fingerprint') or 'fingerprint unknown'}); adopt never copies "
+                    "a key, and the role keeps the key that is there",
+                    "to manage it, give ssh_private_key of the endpoint from your vault",
+                )
+            )
+            if int(key["mode"], 8) & 0o077:
+                audit.append(
+                    item(
+                        "bosco-key-permissions",
+                        "risky",
+                        key["path"],
+                        f"the private key has mode {key['mode']}: ssh refuses a key others can read",
+                        "chmod 0600 (the role installs keys so)",
+                    )
+                )
+        endpoints.append(endpoint)
+    if endpoints:
+        variables["ce_bosco_endpoints"] = endpoints
+    else:
+        audit.append(
+            item(
+                "bosco-no-endpoint",
+                "risky",
+                "JOB_ROUTER_ROUTE_NAMES",
+                'no route sends jobs to a remote cluster (GridResource = "batch <batch> <user>@<host>")',
+                "set ce_bosco_endpoints by hand",
+            )
+        )
+    return {"vars": variables, "audit": audit, "tokens": []}
+
+
 # --- the whole job ------------------------------------------------------------------------------------------
 
-ADOPTERS = {"access_point": adopt_access_point, "htcondor_ce": adopt_htcondor_ce}
+ADOPTERS = {"access_point": adopt_access_point, "htcondor_ce": adopt_htcondor_ce, "ce_bosco": adopt_ce_bosco}
 
 
 def adopt(facts: Mapping[str, Any], roles: Sequence[str], defaults: Mapping[str, Mapping[str, Any]], now=None):
-    """The variables and audit of one host, for the roles it is adopted into (``access_point``, ``htcondor_ce``)."""
+    """The variables and audit of one host, for the roles it is adopted into (``access_point``, ``htcondor_ce``,
+    ``ce_bosco``)."""
     variables: Dict[str, Any] = {}
     audit = common_audit(facts, now)
     tokens: List[Dict[str, Any]] = []
     for role in roles:
-        result = ADOPTERS[role](facts, defaults.get(role) or {})
+        # ce_bosco runs htcondor_ce with its own defaults on top.
+        role_defaults = (
+            {**(defaults.get("htcondor_ce") or {}), **(defaults.get(role) or {})}
+            if role == "ce_bosco"
+            else defaults.get(role) or {}
+        )
+        result = ADOPTERS[role](facts, role_defaults)
         variables.update(result["vars"])
         audit.extend(result["audit"])
         tokens.extend(result["tokens"])

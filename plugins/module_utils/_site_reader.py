@@ -191,39 +191,53 @@ def file_info(path: str) -> Dict[str, Any]:
     }
 
 
+def _read(path: str, limit: int = 4 * 1024 * 1024) -> str | None:
+    """The text of a file (at most ``limit`` characters), or None when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(limit)
+    except OSError:
+        return None
+
+
 _CLAIMS = ("iss", "sub", "aud", "scope", "exp", "iat", "nbf", "jti")
+
+
+def _files_in(directories: Sequence[str]) -> List[str]:
+    """The regular files of each existing directory, in name order."""
+    found = []
+    for directory in directories:
+        if os.path.isdir(directory):
+            found.extend(
+                path
+                for path in (os.path.join(directory, e) for e in sorted(os.listdir(directory)))
+                if os.path.isfile(path)
+            )
+    return found
 
 
 def read_tokens(directories: Sequence[str]) -> List[Dict[str, Any]]:
     """Every file of the token directories: owner, mode and the claims of each token; never the token."""
     found = []
-    for directory in directories:
-        if not os.path.isdir(directory):
+    for path in _files_in(directories):
+        item = {**file_info(path), "tokens": []}
+        found.append(item)
+        text = _read(path)
+        if text is None:
+            item["error"] = "cannot be read"
             continue
-        for entry in sorted(os.listdir(directory)):
-            path = os.path.join(directory, entry)
-            if not os.path.isfile(path):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
                 continue
-            item = file_info(path)
-            item["tokens"] = []
             try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    lines = [line.strip() for line in handle if line.strip()]
-            except OSError as exc:
-                item["error"] = f"cannot be read: {exc.strerror}"
-                found.append(item)
+                decoded = decode(line)
+            except JwtError:
+                # The reason could quote the text; the line number is enough to find it.
+                item["tokens"].append({"line": number, "error": "not a JWT (HTCondor cannot use this line)"})
                 continue
-            for number, line in enumerate(lines, 1):
-                try:
-                    decoded = decode(line)
-                except JwtError:
-                    # The reason could quote the text; the line number is enough to find it.
-                    item["tokens"].append({"line": number, "error": "not a JWT (HTCondor cannot use this line)"})
-                    continue
-                payload = decoded["payload"]
-                claims = {key: payload[key] for key in _CLAIMS if key in payload}
-                item["tokens"].append({"line": number, "claims": claims, "kid": decoded["header"].get("kid")})
-            found.append(item)
+            payload = decoded["payload"]
+            claims = {key: payload[key] for key in _CLAIMS if key in payload}
+            item["tokens"].append({"line": number, "claims": claims, "kid": decoded["header"].get("kid")})
     return found
 
 
@@ -234,31 +248,22 @@ _MAP_LINE_RE = re.compile(r"^\s*(\*|\w+)\s+(/(?:\\.|[^/\\])*/[a-zA-Z]*|\"[^\"]*\
 def read_mapfiles(directories: Sequence[str]) -> List[Dict[str, Any]]:
     """The lines of the CE's map files, split into method, principal and user (comments left out)."""
     found = []
-    for directory in directories:
-        if not os.path.isdir(directory):
+    for path in _files_in(directories):
+        item: Dict[str, Any] = {"path": path, "lines": [], "unparsed": []}
+        found.append(item)
+        text = _read(path)
+        if text is None:
+            item["error"] = "cannot be read"
             continue
-        for entry in sorted(os.listdir(directory)):
-            path = os.path.join(directory, entry)
-            if not os.path.isfile(path):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("#"):
                 continue
-            item = {"path": path, "lines": [], "unparsed": []}
-            try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    text = handle.read()
-            except OSError as exc:
-                item["error"] = f"cannot be read: {exc.strerror}"
-                found.append(item)
-                continue
-            for number, line in enumerate(text.splitlines(), 1):
-                if not line.strip() or line.lstrip().startswith("#"):
-                    continue
-                match = _MAP_LINE_RE.match(line)
-                if match:
-                    method, principal, user = match.groups()
-                    item["lines"].append({"line": number, "method": method, "principal": principal, "user": user})
-                else:
-                    item["unparsed"].append({"line": number, "text": line})
-            found.append(item)
+            match = _MAP_LINE_RE.match(line)
+            if match:
+                method, principal, user = match.groups()
+                item["lines"].append({"line": number, "method": method, "principal": principal, "user": user})
+            else:
+                item["unparsed"].append({"line": number, "text": line})
     return found
 
 
@@ -267,13 +272,11 @@ _BLAH_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
 def read_blah_config(path: str) -> Dict[str, str] | None:
     """``/etc/blah.config`` as the shell reads it: the last assignment of each key, outer quotes removed."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
+    text = _read(path)
+    if text is None:
         return None
     values = {}
-    for line in lines:
+    for line in text.splitlines():
         match = _BLAH_RE.match(line)
         if match:
             value = match.group(2).strip()
@@ -451,14 +454,6 @@ def _ssh_config_hosts(text: str) -> List[Dict[str, Any]]:
         elif current is not None and keyword in _SSH_OPTIONS:
             current["options"].setdefault(keyword, value)
     return blocks
-
-
-def _read(path: str, limit: int = 1024 * 1024) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read(limit)
-    except OSError:
-        return None
 
 
 def key_fingerprint(path: str, timeout: float = 60) -> str | None:

@@ -137,8 +137,10 @@ def common_audit(facts: Mapping[str, Any], now: float | None = None) -> List[Dic
                 "remove the package htcondor-ce-bdii and its configuration",
             )
         )
+    config_files = {info["path"] for key in ("condor", "ce") for info in (facts.get(key) or {}).get("files") or []}
     for path in facts.get("modified_package_files") or []:
-        if any(fnmatch.fnmatch(path, pattern) for pattern in EDITED_BY_DESIGN):
+        # A configuration file is reported with its settings (carried_settings).
+        if path in config_files or any(fnmatch.fnmatch(path, pattern) for pattern in EDITED_BY_DESIGN):
             continue
         audit.append(
             item(
@@ -334,12 +336,15 @@ def carried_settings(
         path = info["path"]
         if (owners.get(path) and path not in edited) or path in role_files or info.get("generated_by"):
             continue
-        carried, left = [], []
+        carried, left, own = [], [], []
         after_role = _read_order(path, dirs) > role_order
         adds = {name.lower() for name in info.get("adds", [])}
         for name in info.get("sets", []):
             folded = name.lower()
-            if folded in NEVER_CARRIED or folded in computed:
+            if folded in NEVER_CARRIED:
+                continue
+            if folded in computed:
+                own.append(name)
                 continue
             if folded in adds and after_role:
                 left.append(name)
@@ -352,12 +357,19 @@ def carried_settings(
             carried.append(name)
         count = len(info.get("sets", []))
         if owners.get(path):
-            what = f"a file of the package {owners[path]}, edited in place ({count} names)"
-            fix = f"its settings are in {variable}; once the role has converged, restore the packaged file"
+            id_ = "edited-package-file"
+            what = (
+                f"a file of the package {owners[path]}, edited in place ({count} names); updates then leave the new "
+                "version as .rpmnew"
+            )
+            fix = "once the role has converged with the adopted variables, restore the packaged file"
         else:
+            id_ = "local-config-file"
             what = f"a local configuration file of the site; the role leaves it in place ({count} names)"
-            fix = f"its settings are in {variable}; once the role has converged, remove the file"
+            fix = "once the role has converged with the adopted variables, remove the file"
         details = []
+        if own:
+            details.append(f"the role sets from its own variables: {', '.join(own)}")
         if carried:
             details.append(f"carried in {variable}: {', '.join(carried)}")
         if left:
@@ -369,7 +381,7 @@ def carried_settings(
         if info.get("uses"):
             details.append(f"metaknobs not carried: {'; '.join(info['uses'])}")
             fix = "keep the file for its metaknobs (use lines), or write them into a file of your own"
-        audit.append(item("local-config-file", "kept", path, "; ".join([what, *details]), fix))
+        audit.append(item(id_, "kept", path, "; ".join([what, *details]), fix))
     return settings, audit
 
 
@@ -397,6 +409,7 @@ def _defaults_differ(out: Dict[str, Any], defaults: Mapping[str, Any], name: str
 
 
 def adopt_access_point(facts: Mapping[str, Any], defaults: Mapping[str, Any]) -> Dict[str, Any]:
+    """access_point variables from HTCondor's effective configuration, the token directory and the ProbeConfig."""
     variables: Dict[str, Any] = {}
     audit: List[Dict[str, str]] = []
     config = facts.get("condor") or {}
@@ -649,6 +662,7 @@ def mapping_of(line: Mapping[str, str]) -> Tuple[Dict[str, Any] | None, str | No
 
 
 def adopt_htcondor_ce(facts: Mapping[str, Any], defaults: Mapping[str, Any]) -> Dict[str, Any]:
+    """htcondor_ce variables from the CE's effective configuration, map files, blah.config, ProbeConfig, INI files."""
     variables: Dict[str, Any] = {}
     audit: List[Dict[str, str]] = []
     config = facts.get("ce") or {}

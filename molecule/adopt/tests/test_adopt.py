@@ -89,6 +89,16 @@ def after():
         result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, check=False)
         (AFTER / "adopt.out").write_text(result.stdout + result.stderr)
         assert result.returncode == 0, result.stdout[-4000:]
+        # Kept beside the scenario's log (Molecule prunes its run directory): the variables, the audits and
+        # the round trip's output, to read after the run.
+        keep = PROJECT / "build" / "adopt-lab"
+        shutil.rmtree(keep, ignore_errors=True)
+        for where in (BEFORE, AFTER):
+            for pattern in ("host_vars/*/*.yml", "audit/*", "roundtrip.out"):
+                for path in where.glob(pattern):
+                    target = keep / where.name / path.relative_to(where)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, target)
     return AFTER
 
 

@@ -525,3 +525,20 @@ def test_bosco_without_endpoints_or_users():
     ]
     facts["ce"]["values"]["JOB_ROUTER_ROUTE_NAMES"] = "Plain"
     assert find(adopt(facts, ["ce_bosco"]), "bosco-no-endpoint")
+
+
+def test_an_edited_packaged_config_file_is_one_item_with_its_settings():
+    facts = ce_facts(values={"CONDORCE_MAX_JOBS": "4000", "ROUTED_JOB_MAX_TIME": 4320})
+    path = "/etc/condor-ce/config.d/01-ce-router.conf"
+    facts["ce"]["files"].append(
+        {"path": path, "sets": ["CONDORCE_MAX_JOBS", "ROUTED_JOB_MAX_TIME"], "uses": [], "adds": []}
+    )
+    facts["package_owners"][path] = "htcondor-ce"
+    facts["modified_package_files"] = [path]
+    result = adopt(facts, ["htcondor_ce"])
+    assert result["vars"]["htcondor_ce_config"] == {"ROUTED_JOB_MAX_TIME": "4320"}
+    assert result["vars"]["htcondor_ce_max_jobs"] == 4000
+    (entry,) = [entry for entry in result["audit"] if entry["where"] == path]
+    assert entry["id"] == "edited-package-file"
+    assert "the role sets from its own variables: CONDORCE_MAX_JOBS" in entry["what"]
+    assert "carried in htcondor_ce_config: ROUTED_JOB_MAX_TIME" in entry["what"]

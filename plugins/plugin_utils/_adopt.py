@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Turn what ``site_facts`` read on a running host into role variables and an audit.
 
-:func:`adopt` is the whole job: for an Access Point (role ``access_point``) or
-an HTCondor-CE (role ``htcondor_ce``) it returns the variables that make the
-role reproduce the effective configuration, and one audit item for each
+:func:`adopt` is the whole job: for an Access Point (role ``access_point``), an
+HTCondor-CE (role ``htcondor_ce``) or an HTCondor-CE-Bosco (role ``ce_bosco``)
+it returns the variables that make the role reproduce the effective configuration, and one audit item for each
 deprecated, risky or upgrade-blocking thing found and for each setting the
 variables do not carry. Items are dicts ``{id, severity, where, what, fix}``;
 ``severity`` is one of :data:`SEVERITIES`.

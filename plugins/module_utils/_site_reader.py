@@ -18,6 +18,7 @@ text (assignments, also in the files it includes); their values from HTCondor.
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import pwd
@@ -25,7 +26,7 @@ import re
 import shutil
 import stat
 import subprocess
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Mapping, Sequence
 
 from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import (
     NO_PARSER,
@@ -41,7 +42,10 @@ from ansible_collections.osg_htc.site.plugins.module_utils._condor_config import
 )
 from ansible_collections.osg_htc.site.plugins.module_utils._config_text import assigned_names, include_targets
 from ansible_collections.osg_htc.site.plugins.module_utils._host_state import _group_name, _owner_name
+from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import RouteError, render_routes
 from ansible_collections.osg_htc.site.plugins.module_utils._jwt import JwtError, decode
+from ansible_collections.osg_htc.site.plugins.module_utils._probe_config import ProbeConfigError, read_attributes
+from ansible_collections.osg_htc.site.plugins.module_utils._route_conversion import convert_old_routes
 
 # Load the whole configuration and print the value of each name asked for and
 # of each item of the LISTS (routes, submit requirements, transforms).
@@ -94,10 +98,8 @@ def _file_settings(path: str, depth: int = _INCLUDE_DEPTH) -> Dict[str, List[str
 
     ``generated_by`` names the tool that wrote the file, when its first lines say so.
     """
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
+    text = _read(path)
+    if text is None:
         return {"sets": [], "uses": [], "adds": []}
     names, uses, adds = assigned_names(text)
     found = {"sets": names, "uses": uses, "adds": adds}
@@ -265,6 +267,83 @@ def read_mapfiles(directories: Sequence[str]) -> List[Dict[str, Any]]:
             else:
                 item["unparsed"].append({"line": number, "text": line})
     return found
+
+
+def read_osg_configure(directory: str) -> Dict[str, Any]:
+    """Each INI file as osg-configure reads it (latin-1, keys lower-cased); an unreadable one gives its error."""
+    found = {}
+    for path in _files_in([directory]):
+        if not path.endswith(".ini"):
+            continue
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="latin-1")
+        except (configparser.Error, OSError) as exc:
+            found[path] = {"error": str(exc).splitlines()[0]}
+            continue
+        found[path] = {section: dict(parser.items(section)) for section in parser.sections()}
+    return found
+
+
+def read_probe_configs(paths: Sequence[str]) -> Dict[str, Any]:
+    """The attributes of each ProbeConfig that exists, by path (an unreadable one gives its error)."""
+    found = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                found[path] = read_attributes(handle.read())
+        except OSError:
+            continue
+        except ProbeConfigError as exc:
+            found[path] = {"error": str(exc)}
+    return found
+
+
+def mapped_users(mapfiles: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The local accounts the map files map to (banned ones left out), as the passwd database has them."""
+    users = {}
+    for item in mapfiles:
+        for line in item["lines"]:
+            name = line["user"]
+            if "@" in name or name in users:
+                continue
+            try:
+                entry = pwd.getpwnam(name)
+            except KeyError:
+                users[name] = None
+                continue
+            users[name] = {"uid": entry.pw_uid, "shell": entry.pw_shell, "home": entry.pw_dir}
+    return users
+
+
+def old_routes(ce_config: str, ce: Mapping[str, Any]) -> Dict[str, Any] | None:
+    """The CE's JOB_ROUTER_ENTRIES converted to structured routes, or None when it sets none."""
+    values = ce["values"]
+    if not any(
+        values.get(name) for name in ("JOB_ROUTER_ENTRIES", "JOB_ROUTER_ENTRIES_FILE", "JOB_ROUTER_ENTRIES_CMD")
+    ):
+        return None
+    try:
+        routes, notes, problems = convert_old_routes(None, config_root=ce_config)
+    except (ValueError, RuntimeError) as exc:
+        return {"routes": [], "notes": [], "problems": [], "same_as_live": {}, "error": str(exc)}
+    # For each converted route that has a live route of its name: do they say the same?
+    same = {}
+    for route in routes:
+        live = values.get(f"JOB_ROUTER_ROUTE_{route['name']}")
+        if live is None:
+            continue
+        try:
+            rendered = render_routes([route], check_expressions=False).settings[f"JOB_ROUTER_ROUTE_{route['name']}"]
+        except RouteError:
+            same[route["name"]] = False
+            continue
+        same[route["name"]] = _lines(rendered) == _lines(live)
+    return {"routes": routes, "notes": notes, "problems": problems, "same_as_live": same, "error": None}
+
+
+def _lines(text: Any) -> List[str]:
+    return [line.strip() for line in str(text).splitlines() if line.strip()]
 
 
 _BLAH_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$")

@@ -227,26 +227,25 @@ site_facts:
       type: dict
 """
 
-import configparser
 import os
-import pwd
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.osg_htc.site.plugins.module_utils._job_routes import RouteError, render_routes
-from ansible_collections.osg_htc.site.plugins.module_utils._probe_config import ProbeConfigError, read_attributes
-from ansible_collections.osg_htc.site.plugins.module_utils._route_conversion import convert_old_routes
 from ansible_collections.osg_htc.site.plugins.module_utils._site_reader import (
     bosco_users,
     file_info,
     leftovers,
+    mapped_users,
     modified_package_files,
+    old_routes,
     package_owners,
     package_versions,
     read_blah_config,
     read_configuration,
     read_mapfiles,
+    read_osg_configure,
+    read_probe_configs,
     read_tokens,
     run_upgrade_check,
     v1_binding_scripts,
@@ -278,85 +277,6 @@ CONFIG_NAMES = [
     "CONDOR_VERSION",
 ]
 LEFTOVER_SUFFIXES = (".rpmnew", ".rpmsave", ".dpkg-dist", ".dpkg-old")
-
-
-def read_osg_configure(directory):
-    """Each INI file as osg-configure reads it (latin-1, keys lower-cased); an unreadable one gives its error."""
-    found = {}
-    if not os.path.isdir(directory):
-        return found
-    for entry in sorted(os.listdir(directory)):
-        path = os.path.join(directory, entry)
-        if not entry.endswith(".ini") or not os.path.isfile(path):
-            continue
-        parser = configparser.RawConfigParser()
-        try:
-            parser.read(path, encoding="latin-1")
-        except (configparser.Error, OSError) as exc:
-            found[path] = {"error": str(exc).splitlines()[0]}
-            continue
-        found[path] = {section: dict(parser.items(section)) for section in parser.sections()}
-    return found
-
-
-def read_probe_configs(paths):
-    found = {}
-    for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                found[path] = read_attributes(handle.read())
-        except OSError:
-            continue
-        except ProbeConfigError as exc:
-            found[path] = {"error": str(exc)}
-    return found
-
-
-def mapped_users(mapfiles):
-    """The local accounts the map files map to (banned ones left out), as the passwd database has them."""
-    users = {}
-    for item in mapfiles:
-        for line in item["lines"]:
-            name = line["user"]
-            if "@" in name or name in users:
-                continue
-            try:
-                entry = pwd.getpwnam(name)
-            except KeyError:
-                users[name] = None
-                continue
-            users[name] = {"uid": entry.pw_uid, "shell": entry.pw_shell, "home": entry.pw_dir}
-    return users
-
-
-def old_routes(ce_config, ce):
-    """The CE's JOB_ROUTER_ENTRIES converted to structured routes, or None when it sets none."""
-    values = ce["values"]
-    if not any(
-        values.get(name) for name in ("JOB_ROUTER_ENTRIES", "JOB_ROUTER_ENTRIES_FILE", "JOB_ROUTER_ENTRIES_CMD")
-    ):
-        return None
-    try:
-        routes, notes, problems = convert_old_routes(None, config_root=ce_config)
-    except (ValueError, RuntimeError) as exc:
-        return {"routes": [], "notes": [], "problems": [], "same_as_live": {}, "error": str(exc)}
-    # For each converted route that has a live route of its name: do they say the same?
-    same = {}
-    for route in routes:
-        live = values.get(f"JOB_ROUTER_ROUTE_{route['name']}")
-        if live is None:
-            continue
-        try:
-            rendered = render_routes([route], check_expressions=False).settings[f"JOB_ROUTER_ROUTE_{route['name']}"]
-        except RouteError:
-            same[route["name"]] = False
-            continue
-        same[route["name"]] = _lines(rendered) == _lines(live)
-    return {"routes": routes, "notes": notes, "problems": problems, "same_as_live": same, "error": None}
-
-
-def _lines(text):
-    return [line.strip() for line in str(text).splitlines() if line.strip()]
 
 
 def main():

@@ -20,6 +20,9 @@ import re
 import time
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
+from ansible_collections.osg_htc.site.plugins.module_utils._resource_catalog import PILOT_KEYS
+from ansible_collections.osg_htc.site.plugins.module_utils._route_conversion import _boolean
+
 SEVERITIES = ("upgrade", "deprecated", "risky", "kept", "differs", "info")
 
 # What the OSG upgrade notes ask for before each HTCondor series step, per
@@ -760,7 +763,7 @@ def _old_routes_live(values: Mapping[str, Any], packages: Mapping[str, Any]) -> 
     (htcondor/htcondor src/condor_job_router/JobRouter.cpp, v24.12.23; v24.0.13 still reads it).
     """
     knob = values.get("JOB_ROUTER_USE_DEPRECATED_ROUTER_ENTRIES")
-    if str(knob).strip().lower() not in ("true", "1", "yes", "t"):
+    if knob is None or not _boolean(_text(knob)):
         return False
     version = _version(packages.get("condor") or packages.get("htcondor") or values.get("CONDOR_VERSION"))
     return version is None or version < (24, 10, 2)
@@ -969,20 +972,17 @@ def _name_vos(pilots, mappings, audit) -> None:
         )
 
 
-_PILOT_INTS = ("cpucount", "ram_mb", "gpucount", "max_pilots", "max_wall_time")
-_PILOT_BOOLS = ("whole_node", "require_singularity", "send_tests")
-
-
 def _pilot(name: str, options: Mapping[str, str]) -> Dict[str, Any]:
-    """A ``[Pilot <name>]`` section as an entry of htcondor_ce_pilots (values typed as the role takes them)."""
+    """A ``[Pilot <name>]`` section as an entry of htcondor_ce_pilots, each value typed by its kind in PILOT_KEYS."""
     pilot: Dict[str, Any] = {"name": name}
     for key, value in options.items():
         text = value.strip()
-        if key in _PILOT_INTS and re.fullmatch(r"\d+", text):
+        kind = PILOT_KEYS.get(key, (None, None))[0]
+        if kind == "count" and re.fullmatch(r"\d+", text):
             pilot[key] = int(text)
-        elif key in _PILOT_BOOLS and text.lower() in ("true", "false", "yes", "no", "1", "0"):
+        elif kind == "bool" and text.lower() in ("true", "false", "yes", "no", "1", "0"):
             pilot[key] = text.lower() in ("true", "yes", "1")
-        elif key == "allowed_vos":
+        elif kind == "vos":
             pilot[key] = [vo for vo in re.split(r"[\s,]+", text) if vo]
         else:
             pilot[key] = text
